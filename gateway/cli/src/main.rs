@@ -1,0 +1,69 @@
+//! `weir`: run the gateway, or check a config file.
+
+mod check;
+mod logging;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "A programmable API gateway: Pingora proxy, WebAssembly filter chains")]
+struct Cli {
+    /// Log filter (e.g. `info`, `weir=debug`); overrides RUST_LOG.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway with a config file.
+    Run {
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Check a config file (including each filter's `init`) and list every error.
+    Check {
+        #[arg(short, long)]
+        config: PathBuf,
+        /// Output format of the result.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Print the JSON Schema of the config file format.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    logging::init(cli.log_level.as_deref(), cli.log_format)?;
+    match cli.command {
+        Command::Run { config } => run::run(&config),
+        Command::Check { config, format } => {
+            let ok = check::check(&config, format)?;
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&weir_config::json_schema())?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Runs a route's filter chain phase by phase for one request.
+//!
+//! Request phases go in chain order; response phases and the log go in
+//! reverse, over the filters the request reached (a filter that answered
+//! still sees the response phases; the ones after it see nothing). A failed
+//! call applies the filter's `on_error`: fail-open skips the filter for this
+//! request, fail-closed ends the request with 503.
+
+use std::sync::Arc;
+
+use weir_wasm::{
+    CallError, ContextBag, Decision, FilterInstance, FilterResponse, LoadedFilter, LogInfo,
+    OnError, RequestBodyDecision, RequestView, ResponseBodyDecision, ResponseView,
+};
+
+use crate::snapshot::Chain;
+
+/// The outcome of a phase for the request.
+#[derive(Debug)]
+pub enum Outcome {
+    Continue,
+    Respond(FilterResponse),
+    /// A fail-closed filter failed.
+    Failed { filter: String, error: CallError },
+}
+
+/// Per-request state of a chain: one instance per filter, checked out on first
+/// use and kept for all phases; the views and the shared context bag.
+pub struct ChainRun {
+    filters: Vec<Arc<LoadedFilter>>,
+    instances: Vec<Option<FilterInstance>>,
+    /// Filters that failed open are skipped for the rest of the request.
+    skipped: Vec<bool>,
+    /// How many filters the request reached.
+    reached: usize,
+    pub request: RequestView,
+    pub response: ResponseView,
+    pub context: ContextBag,
+    /// A fail-closed failure from the last call, picked up by `failed`.
+    pending_failure: Option<(usize, CallError)>,
+}
+
+impl ChainRun {
+    pub fn new(chain: &Chain, request: RequestView) -> Self {
+        let n = chain.filters.len();
+        ChainRun {
+            filters: chain.filters.clone(),
+            instances: (0..n).map(|_| None).collect(),
+            skipped: vec![false; n],
+            reached: 0,
+            request,
+            response: ResponseView::default(),
+            context: ContextBag::new(),
+            pending_failure: None,
+        }
+    }
+
+    /// Smallest body cap among filters that read the request body.
+    pub fn request_body_cap(&self) -> usize {
+        self.body_cap(|f| f.phases().request_body)
+    }
+
+    pub fn response_body_cap(&self) -> usize {
+        self.body_cap(|f| f.phases().response_body)
+    }
+
+    fn body_cap(&self, wants: impl Fn(&LoadedFilter) -> bool) -> usize {
+        self.filters
+            .iter()
+            .filter(|f| wants(f))
+            .map(|f| f.max_body_bytes())
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+
+    pub fn on_request_headers(&mut self) -> Outcome {
+        for i in 0..self.filters.len() {
+            self.reached = i + 1;
+            if !self.filters[i].phases().request_headers {
+                continue;
+            }
+            let result = self.with_instance(i, |inst, run| {
+                inst.on_request_headers(&mut run.request, &mut run.context)
+            });
+            match self.settle(i, result) {
+                Some(Decision::Respond(r)) => return Outcome::Respond(r),
+                Some(Decision::Continue) | None => {}
+            }
+            if let Some(failed) = self.failed(i) {
+                return failed;
+            }
+        }
+        Outcome::Continue
+    }
+
+    /// Runs `on-request-body`; on `Continue` the (possibly replaced) body is in `body`.
+    pub fn on_request_body(&mut self, body: &mut Vec<u8>) -> Outcome {
+        for i in 0..self.reached {
+            if !self.filters[i].phases().request_body {
+                continue;
+            }
+            let result = self.with_instance(i, |inst, run| {
+                inst.on_request_body(&mut run.request, &mut run.context, body)
+            });
+            match self.settle(i, result) {
+                Some(RequestBodyDecision::Replace(new)) => *body = new,
+                Some(RequestBodyDecision::Respond(r)) => return Outcome::Respond(r),
+                Some(RequestBodyDecision::Continue) | None => {}
+            }
+            if let Some(failed) = self.failed(i) {
+                return failed;
+            }
+        }
+        Outcome::Continue
+    }
+
+    /// Runs `on-response-headers` in reverse; `self.response` must hold the response.
+    pub fn on_response_headers(&mut self) -> Outcome {
+        for i in (0..self.reached).rev() {
+            if !self.filters[i].phases().response_headers {
+                continue;
+            }
+            let result = self.with_instance(i, |inst, run| {
+                inst.on_response_headers(&mut run.request, &mut run.response, &mut run.context)
+            });
+            match self.settle(i, result) {
+                Some(Decision::Respond(r)) => return Outcome::Respond(r),
+                Some(Decision::Continue) | None => {}
+            }
+            if let Some(failed) = self.failed(i) {
+                return failed;
+            }
+        }
+        Outcome::Continue
+    }
+
+    pub fn on_response_body(&mut self, body: &mut Vec<u8>) -> Outcome {
+        for i in (0..self.reached).rev() {
+            if !self.filters[i].phases().response_body {
+                continue;
+            }
+            let result = self.with_instance(i, |inst, run| {
+                inst.on_response_body(&mut run.request, &mut run.response, &mut run.context, body)
+            });
+            if let Some(ResponseBodyDecision::Replace(new)) = self.settle(i, result) {
+                *body = new;
+            }
+            if let Some(failed) = self.failed(i) {
+                return failed;
+            }
+        }
+        Outcome::Continue
+    }
+
+    /// Log phase: failures are logged, never change anything.
+    pub fn on_log(&mut self, info: &LogInfo) {
+        for i in (0..self.reached).rev() {
+            if !self.filters[i].phases().log {
+                continue;
+            }
+            let result = self.with_instance(i, |inst, run| {
+                inst.on_log(&mut run.request, &mut run.response, &mut run.context, info)
+            });
+            if let Err(error) = result {
+                tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
+            }
+        }
+    }
+
+    fn with_instance<R>(
+        &mut self,
+        i: usize,
+        call: impl FnOnce(&mut FilterInstance, &mut ChainRun) -> Result<R, CallError>,
+    ) -> Result<R, CallError> {
+        if self.skipped[i] {
+            return Err(CallError::Instantiate("skipped after failing open".into()));
+        }
+        let mut instance = match self.instances[i].take() {
+            Some(instance) => instance,
+            None => self.filters[i].checkout()?,
+        };
+        let result = call(&mut instance, self);
+        self.instances[i] = Some(instance);
+        result
+    }
+
+    /// Turns a call result into a decision, applying the filter's on-error
+    /// policy. Returns None when the filter failed (check `failed`).
+    fn settle<R>(&mut self, i: usize, result: Result<R, CallError>) -> Option<R> {
+        match result {
+            Ok(decision) => Some(decision),
+            Err(error) => {
+                let filter = &self.filters[i];
+                if !self.skipped[i] {
+                    tracing::warn!(filter = filter.name(), request_id = %self.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
+                }
+                // The instance that failed is gone; never hand it back.
+                self.instances[i] = None;
+                match filter.on_error() {
+                    OnError::FailOpen => self.skipped[i] = true,
+                    OnError::FailClosed => self.pending_failure = Some((i, error)),
+                }
+                None
+            }
+        }
+    }
+
+    fn failed(&mut self, i: usize) -> Option<Outcome> {
+        let (at, error) = self.pending_failure.take()?;
+        debug_assert_eq!(at, i);
+        Some(Outcome::Failed {
+            filter: self.filters[at].name().to_owned(),
+            error,
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! weir's proxy: the snapshot of a config generation, routing, upstream pools,
+//! filter chains, and the Pingora `ProxyHttp` that runs them per request.
+
+pub mod admin;
+mod chain;
+mod forwarded;
+mod proxy;
+pub mod reload;
+mod respond;
+mod router;
+pub mod service;
+pub mod snapshot;
+mod tls;
+pub mod upstream;
+
+pub use proxy::WeirProxy;
+pub use snapshot::{Snapshot, SnapshotStore};

@@ -1,0 +1,732 @@
+//! weir's `ProxyHttp`: the life of a request (ARCHITECTURE §2), phase by
+//! phase. Each listener gets its own `WeirProxy`; all share the snapshot store.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{Error, ErrorType};
+use weir_wasm::{HeaderEdit, LogInfo, RequestView, ResponseView};
+
+use crate::chain::{ChainRun, Outcome};
+use crate::forwarded;
+use crate::respond::{self, LocalResponse};
+use crate::router::{self, RequestFacts};
+use crate::snapshot::{Action, RouteEntry, Snapshot, SnapshotStore};
+use crate::upstream::{InFlight, Pool};
+
+/// The custom error that means "ctx.pending holds the response to send".
+const LOCAL_RESPONSE: ErrorType = ErrorType::Custom("weir local response");
+
+pub struct WeirProxy {
+    snapshots: Arc<SnapshotStore>,
+    listener: String,
+    tls: bool,
+}
+
+impl WeirProxy {
+    pub fn new(snapshots: Arc<SnapshotStore>, listener: String, tls: bool) -> Self {
+        WeirProxy {
+            snapshots,
+            listener,
+            tls,
+        }
+    }
+}
+
+/// Per-request state.
+pub struct RequestCtx {
+    snapshot: Arc<Snapshot>,
+    started: Instant,
+    request_id: String,
+    route: Option<usize>,
+    client_ip: Option<IpAddr>,
+    /// Target indexes already tried, so a retry goes elsewhere.
+    tried: Vec<usize>,
+    in_flight: Option<InFlight>,
+    chain: Option<ChainRun>,
+    /// A response to send from `fail_to_proxy` (filter answers, limits).
+    pending: Option<LocalResponse>,
+    /// Set when a filter in the chain reads the request body.
+    request_body: Option<Vec<u8>>,
+    request_body_bytes: u64,
+    /// Set when a filter in the chain reads the response body.
+    response_body: Option<Vec<u8>>,
+    /// Over the filters' cap: the rest streams through unfiltered.
+    response_passthrough: bool,
+    /// A response-headers filter answered: its body replaces the upstream's.
+    response_replacement: Option<Bytes>,
+    response_body_bytes: u64,
+    status: u16,
+    error: Option<String>,
+}
+
+impl RequestCtx {
+    fn route(&self) -> Option<&RouteEntry> {
+        self.route.map(|i| &self.snapshot.routes[i])
+    }
+
+    fn pool(&self) -> Option<&Arc<Pool>> {
+        match &self.route()?.action {
+            Action::Proxy { pool, .. } => Some(pool),
+            Action::Respond(_) => None,
+        }
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for WeirProxy {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx {
+            snapshot: self.snapshots.load(),
+            started: Instant::now(),
+            request_id: String::new(),
+            route: None,
+            client_ip: None,
+            tried: Vec::new(),
+            in_flight: None,
+            chain: None,
+            pending: None,
+            request_body: None,
+            request_body_bytes: 0,
+            response_body: None,
+            response_passthrough: false,
+            response_replacement: None,
+            response_body_bytes: 0,
+            status: 0,
+            error: None,
+        }
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<bool> {
+        ctx.client_ip = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        ctx.request_id = request_id(session.req_header());
+        session
+            .req_header_mut()
+            .insert_header("x-request-id", ctx.request_id.as_str())?;
+
+        let snapshot = ctx.snapshot.clone();
+        let Some(listener) = snapshot
+            .config
+            .listeners
+            .iter()
+            .find(|l| l.name == self.listener)
+        else {
+            // The listener was removed by a reload; it keeps serving with no routes
+            // until the restart that the reload asked for.
+            return self.respond_error(session, ctx, 404, "no route").await;
+        };
+        let req = session.req_header();
+        if header_bytes(req) > listener.limits.max_header_bytes {
+            return self.respond_error(session, ctx, 431, "request headers too large").await;
+        }
+        if let (Some(max), Some(len)) = (listener.limits.max_body_bytes, content_length(req)) {
+            if len > max {
+                return self.respond_error(session, ctx, 413, "request body too large").await;
+            }
+        }
+
+        let host = router::request_host(&req.headers, &req.uri);
+        let facts = RequestFacts {
+            host: &host,
+            path: req.uri.path(),
+            method: req.method.as_str(),
+            headers: &req.headers,
+            query: req.uri.query(),
+        };
+        let Some(index) = snapshot
+            .routes
+            .iter()
+            .position(|r| router::matches(&r.matcher, &facts))
+        else {
+            return self.respond_error(session, ctx, 404, "no route").await;
+        };
+        ctx.route = Some(index);
+        let route = &snapshot.routes[index];
+
+        if !route.chain.is_empty() {
+            let view = request_view(session.req_header(), ctx);
+            let mut run = ChainRun::new(&route.chain, view);
+            let outcome = if route.chain.phases.request_headers {
+                run.on_request_headers()
+            } else {
+                Outcome::Continue
+            };
+            apply_request_edits(session.req_header_mut(), &mut run.request)?;
+            if route.chain.phases.request_body {
+                ctx.request_body = Some(Vec::new());
+            }
+            ctx.chain = Some(run);
+            match outcome {
+                Outcome::Continue => {}
+                Outcome::Respond(r) => {
+                    return self.respond_local(session, ctx, LocalResponse::from_filter(r)).await;
+                }
+                Outcome::Failed { filter, error } => {
+                    ctx.error = Some(format!("filter {filter:?} {error}"));
+                    return self.respond_error(session, ctx, 503, &format!("filter {filter:?} failed")).await;
+                }
+            }
+        }
+
+        if let Action::Respond(direct) = &route.action {
+            return self.respond_local(session, ctx, LocalResponse::direct(direct)).await;
+        }
+        Ok(false)
+    }
+
+    async fn upstream_peer(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
+        let pool = ctx.pool().cloned().ok_or_else(|| Error::new(ErrorType::InternalError))?;
+        let key = hash_key(&pool, session.req_header(), ctx.client_ip);
+        let Some(index) = pool.select(key, &ctx.tried) else {
+            ctx.pending = Some(LocalResponse::error(502, "no upstream target available", &ctx.request_id));
+            return Err(Error::new(LOCAL_RESPONSE));
+        };
+        ctx.tried.push(index);
+        let target = pool.targets[index].clone();
+        ctx.in_flight = Some(InFlight::start(target.clone()));
+
+        let definition = &pool.definition;
+        let tls = definition.tls.as_ref();
+        let sni = tls
+            .and_then(|t| t.sni.clone())
+            .unwrap_or_else(|| host_part(&target.address).to_owned());
+        let mut peer = HttpPeer::new(target.socket_addr, tls.is_some(), if tls.is_some() { sni } else { String::new() });
+        let t = &definition.timeouts;
+        peer.options.connection_timeout = Some(t.connect);
+        peer.options.total_connection_timeout = Some(t.connect);
+        peer.options.read_timeout = Some(t.read);
+        peer.options.write_timeout = Some(t.write);
+        peer.options.idle_timeout = Some(t.idle);
+        if let Some(tls) = tls {
+            peer.options.verify_cert = tls.verify;
+            peer.options.verify_hostname = tls.verify;
+            peer.options.ca = pool.ca.clone();
+        }
+        Ok(Box::new(peer))
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        for name in forwarded::hop_by_hop_names(&upstream.headers, session.is_upgrade_req()) {
+            upstream.remove_header(name.as_str());
+        }
+        let listener = ctx
+            .snapshot
+            .config
+            .listeners
+            .iter()
+            .find(|l| l.name == self.listener);
+        let trusted = listener.is_some_and(|l| forwarded::is_trusted(ctx.client_ip, &l.trusted_proxies));
+        let original_host = upstream
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| upstream.uri.authority().map(|a| a.to_string()));
+        forwarded::set_forwarded(upstream, ctx.client_ip, trusted, self.tls, original_host.as_deref())?;
+
+        if let Some(RouteEntry {
+            action: Action::Proxy { strip_prefix, host_rewrite, .. },
+            ..
+        }) = ctx.route()
+        {
+            if let Some(prefix) = strip_prefix {
+                let stripped = strip_path_prefix(upstream.uri.path(), prefix);
+                let path_and_query = match upstream.uri.query() {
+                    Some(q) => format!("{stripped}?{q}"),
+                    None => stripped,
+                };
+                upstream.set_uri(
+                    path_and_query
+                        .parse()
+                        .map_err(|_| Error::explain(ErrorType::InternalError, "stripped path is not a valid URI"))?,
+                );
+            }
+            if let Some(host) = host_rewrite {
+                upstream.insert_header(http::header::HOST, host.as_str())?;
+            }
+        }
+        if ctx.request_body.is_some() {
+            // A filter may change the body's length: let Pingora frame it as
+            // chunked instead of passing on a Content-Length that could lie.
+            upstream.remove_header(&http::header::CONTENT_LENGTH);
+        }
+        Ok(())
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        let chunk_len = body.as_ref().map_or(0, |b| b.len()) as u64;
+        ctx.request_body_bytes += chunk_len;
+        let max = ctx
+            .snapshot
+            .config
+            .listeners
+            .iter()
+            .find(|l| l.name == self.listener)
+            .and_then(|l| l.limits.max_body_bytes);
+        if max.is_some_and(|max| ctx.request_body_bytes > max) {
+            ctx.pending = Some(LocalResponse::error(413, "request body too large", &ctx.request_id));
+            return Err(Error::new(LOCAL_RESPONSE));
+        }
+        let Some(buffer) = ctx.request_body.as_mut() else {
+            return Ok(());
+        };
+        if let Some(chunk) = body.take() {
+            buffer.extend_from_slice(&chunk);
+        }
+        let cap = ctx.chain.as_ref().map_or(usize::MAX, |c| c.request_body_cap());
+        if buffer.len() > cap {
+            ctx.pending = Some(LocalResponse::error(413, "request body too large for the route's filters", &ctx.request_id));
+            return Err(Error::new(LOCAL_RESPONSE));
+        }
+        if !end_of_stream {
+            return Ok(());
+        }
+        let mut whole = std::mem::take(buffer);
+        let chain = ctx.chain.as_mut().expect("body buffering implies a chain");
+        match chain.on_request_body(&mut whole) {
+            Outcome::Continue => {
+                *body = Some(Bytes::from(whole));
+                Ok(())
+            }
+            Outcome::Respond(r) => {
+                ctx.pending = Some(LocalResponse::from_filter(r));
+                Err(Error::new(LOCAL_RESPONSE))
+            }
+            Outcome::Failed { filter, error } => {
+                ctx.error = Some(format!("filter {filter:?} {error}"));
+                ctx.pending = Some(LocalResponse::error(503, &format!("filter {filter:?} failed"), &ctx.request_id));
+                Err(Error::new(LOCAL_RESPONSE))
+            }
+        }
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        let status = upstream.status.as_u16();
+        if let (Some(in_flight), Some(pool)) = (&ctx.in_flight, ctx.pool()) {
+            if status >= 500 {
+                in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+            } else {
+                in_flight.target().record_success();
+            }
+        }
+        let upgrade = status == 101 && session.is_upgrade_req();
+        for name in forwarded::hop_by_hop_names(&upstream.headers, upgrade) {
+            upstream.remove_header(name.as_str());
+        }
+        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+
+        if let Some(chain) = ctx.chain.as_mut() {
+            let phases = ctx.snapshot.routes[ctx.route.unwrap_or_default()].chain.phases;
+            if phases.response_headers {
+                match run_response_headers(chain, upstream) {
+                    Ok(()) => {}
+                    Err(replacement) => {
+                        let mut header = replacement.header()?;
+                        header.insert_header("x-request-id", ctx.request_id.as_str())?;
+                        *upstream = header;
+                        ctx.response_replacement = Some(replacement.body);
+                    }
+                }
+            }
+            if phases.response_body && ctx.response_replacement.is_none() {
+                upstream.remove_header(&http::header::CONTENT_LENGTH);
+                ctx.response_body = Some(Vec::new());
+            }
+        }
+        ctx.status = upstream.status.as_u16();
+        Ok(())
+    }
+
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<Option<Duration>> {
+        if let Some(replacement) = &ctx.response_replacement {
+            *body = end_of_stream.then(|| replacement.clone());
+        } else if let (Some(buffer), false) = (ctx.response_body.as_mut(), ctx.response_passthrough) {
+            if let Some(chunk) = body.take() {
+                buffer.extend_from_slice(&chunk);
+            }
+            let chain = ctx.chain.as_mut().expect("body buffering implies a chain");
+            if buffer.len() > chain.response_body_cap() {
+                // Too big to show the filters: the rest streams through untouched.
+                tracing::warn!(request_id = %ctx.request_id, "response body over the filters' max_body_bytes; passing it through unfiltered");
+                ctx.response_passthrough = true;
+                *body = Some(Bytes::from(std::mem::take(buffer)));
+            } else if end_of_stream {
+                let mut whole = std::mem::take(buffer);
+                if let Outcome::Failed { filter, error } = chain.on_response_body(&mut whole) {
+                    // The status line has gone out; all that is left is to cut the response.
+                    ctx.error = Some(format!("filter {filter:?} {error}"));
+                    return Err(Error::explain(ErrorType::InternalError, "response body filter failed"));
+                }
+                *body = Some(Bytes::from(whole));
+            }
+        }
+        ctx.response_body_bytes += body.as_ref().map_or(0, |b| b.len()) as u64;
+        Ok(None)
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestCtx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        if let (Some(in_flight), Some(pool)) = (ctx.in_flight.take(), ctx.pool()) {
+            in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+            // Nothing was sent: any method may go to another target.
+            let attempts = ctx.tried.len() as u32;
+            e.set_retry(attempts <= pool.definition.retries.count && attempts < pool.targets.len() as u32);
+        }
+        e
+    }
+
+    fn error_while_proxy(
+        &self,
+        peer: &HttpPeer,
+        session: &mut Session,
+        e: Box<Error>,
+        ctx: &mut RequestCtx,
+        client_reused: bool,
+    ) -> Box<Error> {
+        let mut e = e.more_context(format!("peer: {peer}"));
+        let Some(pool) = ctx.pool() else { return e };
+        if let Some(in_flight) = ctx.in_flight.take() {
+            in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+        }
+        let retries = &pool.definition.retries;
+        let method_ok = session.req_header().method.is_idempotent() || !retries.idempotent_only_after_connect;
+        let attempts_left = (ctx.tried.len() as u32) <= retries.count;
+        if method_ok && attempts_left && !session.as_ref().retry_buffer_truncated() {
+            e.retry.decide_reuse(client_reused);
+        } else {
+            e.set_retry(false);
+        }
+        e
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
+        let response = match ctx.pending.take() {
+            Some(local) => Some(local),
+            None => {
+                let (status, message) = error_status(e);
+                ctx.error.get_or_insert_with(|| e.to_string());
+                (status > 0).then(|| LocalResponse::error(status, message, &ctx.request_id))
+            }
+        };
+        let mut code = 0;
+        if let Some(response) = response {
+            code = response.status;
+            if session.response_written().is_none() {
+                if let Err(err) = self.respond_local(session, ctx, response).await {
+                    tracing::debug!(request_id = %ctx.request_id, "could not send the error response: {err}");
+                }
+            }
+        }
+        ctx.status = code;
+        FailToProxy {
+            error_code: code,
+            can_reuse_downstream: false,
+        }
+    }
+
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
+        let status = session
+            .response_written()
+            .map_or(ctx.status, |r| r.status.as_u16());
+        if let (Some(err), None) = (e, &ctx.error) {
+            ctx.error = Some(err.to_string());
+        }
+        let req = session.req_header();
+        let route = ctx.route().map(|r| r.name.clone());
+        let upstream_target = ctx
+            .tried
+            .last()
+            .zip(ctx.pool())
+            .map(|(i, pool)| pool.targets[*i].address.clone());
+        let duration = ctx.started.elapsed();
+        tracing::info!(
+            target: "weir::access",
+            request_id = %ctx.request_id,
+            listener = %self.listener,
+            client = ?ctx.client_ip,
+            method = %req.method,
+            path = %req.uri.path(),
+            status,
+            duration_us = duration.as_micros() as u64,
+            route = route.as_deref().unwrap_or("-"),
+            upstream = upstream_target.as_deref().unwrap_or("-"),
+            request_bytes = ctx.request_body_bytes,
+            response_bytes = ctx.response_body_bytes,
+            error = ctx.error.as_deref().unwrap_or(""),
+            "request"
+        );
+        let phases_log = ctx.route().is_some_and(|r| r.chain.phases.log);
+        if let (Some(chain), true) = (ctx.chain.as_mut(), phases_log) {
+            chain.on_log(&LogInfo {
+                status,
+                duration,
+                request_body_bytes: ctx.request_body_bytes,
+                response_body_bytes: ctx.response_body_bytes,
+                upstream_target,
+                route,
+                error: ctx.error.clone(),
+            });
+        }
+    }
+}
+
+impl WeirProxy {
+    async fn respond_error(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        status: u16,
+        message: &str,
+    ) -> pingora::Result<bool> {
+        let response = LocalResponse::error(status, message, &ctx.request_id);
+        self.respond_local(session, ctx, response).await
+    }
+
+    /// Sends a response weir made, through the response-headers phase of the
+    /// filters the request reached. Returns `Ok(true)`: the request is done.
+    async fn respond_local(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        response: LocalResponse,
+    ) -> pingora::Result<bool> {
+        let mut header = response.header()?;
+        let mut body = response.body;
+        let wants_headers = ctx.route().is_some_and(|r| r.chain.phases.response_headers);
+        if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers) {
+            if let Err(replacement) = run_response_headers(chain, &mut header) {
+                header = replacement.header()?;
+                body = replacement.body;
+            }
+        }
+        ctx.status = header.status.as_u16();
+        ctx.response_body_bytes += body.len() as u64;
+        respond::write(session, header, body, &ctx.request_id).await?;
+        Ok(true)
+    }
+}
+
+/// Runs `on-response-headers` over `header` and applies the edits. `Err` holds
+/// the response to send instead (a filter answered, or one failed closed).
+fn run_response_headers(chain: &mut ChainRun, header: &mut ResponseHeader) -> Result<(), LocalResponse> {
+    chain.response = ResponseView {
+        status: header.status.as_u16(),
+        headers: header.headers.clone(),
+        status_changed: false,
+        edits: Vec::new(),
+    };
+    match chain.on_response_headers() {
+        Outcome::Continue => {
+            let view = &mut chain.response;
+            if view.status_changed {
+                let _ = header.set_status(view.status);
+            }
+            for edit in view.edits.drain(..) {
+                let applied = match edit {
+                    HeaderEdit::Set(n, v) => header.insert_header(n, v),
+                    HeaderEdit::Append(n, v) => header.append_header(n, v).map(|_| ()),
+                    HeaderEdit::Remove(n) => {
+                        header.remove_header(&n);
+                        Ok(())
+                    }
+                };
+                if let Err(err) = applied {
+                    tracing::warn!("cannot apply a filter's response header edit: {err}");
+                }
+            }
+            Ok(())
+        }
+        Outcome::Respond(r) => Err(LocalResponse::from_filter(r)),
+        Outcome::Failed { filter, .. } => Err(LocalResponse::error(
+            503,
+            &format!("filter {filter:?} failed"),
+            &chain.request.request_id,
+        )),
+    }
+}
+
+fn request_view(req: &RequestHeader, ctx: &RequestCtx) -> RequestView {
+    RequestView {
+        method: req.method.as_str().to_owned(),
+        path: req.uri.path().to_owned(),
+        query: req.uri.query().map(str::to_owned),
+        headers: req.headers.clone(),
+        client_ip: ctx.client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        request_id: ctx.request_id.clone(),
+        uri_changed: false,
+        edits: Vec::new(),
+    }
+}
+
+/// Replays the request-header filters' edits onto Pingora's header, which is
+/// what goes upstream.
+fn apply_request_edits(req: &mut RequestHeader, view: &mut RequestView) -> pingora::Result<()> {
+    for edit in view.edits.drain(..) {
+        match edit {
+            HeaderEdit::Set(n, v) => req.insert_header(n, v)?,
+            HeaderEdit::Append(n, v) => {
+                req.append_header(n, v)?;
+            }
+            HeaderEdit::Remove(n) => {
+                req.remove_header(&n);
+            }
+        }
+    }
+    if view.uri_changed {
+        view.uri_changed = false;
+        let path_and_query = match &view.query {
+            Some(q) => format!("{}?{q}", view.path),
+            None => view.path.clone(),
+        };
+        let uri = path_and_query
+            .parse()
+            .map_err(|_| Error::explain(ErrorType::InternalError, "a filter set an invalid path"))?;
+        req.set_uri(uri);
+    }
+    Ok(())
+}
+
+/// Incoming `X-Request-Id` if it is sane, else a new UUID.
+fn request_id(req: &RequestHeader) -> String {
+    req.headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn header_bytes(req: &RequestHeader) -> usize {
+    req.headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum()
+}
+
+fn content_length(req: &RequestHeader) -> Option<u64> {
+    req.headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn hash_key(pool: &Pool, req: &RequestHeader, client_ip: Option<IpAddr>) -> Option<u64> {
+    use crate::upstream::key_hash as h;
+    match pool.hash_key()? {
+        weir_config::HashKey::Header(name) => req.headers.get(name.as_str()).map(|v| h(v.as_bytes())),
+        weir_config::HashKey::Cookie(name) => req
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| h(v.as_bytes())),
+        weir_config::HashKey::ClientIp => client_ip.map(|ip| h(ip.to_string().as_bytes())),
+    }
+}
+
+fn host_part(address: &str) -> &str {
+    address.rsplit_once(':').map_or(address, |(host, _)| host)
+}
+
+fn strip_path_prefix(path: &str, prefix: &str) -> String {
+    let rest = path.strip_prefix(prefix).unwrap_or(path);
+    if rest.starts_with('/') {
+        rest.to_owned()
+    } else {
+        format!("/{rest}")
+    }
+}
+
+/// The status and message a client gets for a proxy error (ARCHITECTURE §7).
+fn error_status(e: &Error) -> (u16, &'static str) {
+    use ErrorType::*;
+    match e.etype() {
+        HTTPStatus(code) => (*code, status_message(*code)),
+        ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | TLSHandshakeFailure
+        | TLSHandshakeTimedout | InvalidCert | HandshakeError | ConnectProxyFailure => (502, "upstream unreachable"),
+        ReadTimedout | WriteTimedout => (504, "upstream timed out"),
+        _ => match e.esource() {
+            pingora::ErrorSource::Upstream => (502, "upstream failed"),
+            pingora::ErrorSource::Downstream => match e.etype() {
+                ReadError | WriteError | ConnectionClosed => (0, ""),
+                _ => (400, "malformed request"),
+            },
+            _ => (500, "internal error"),
+        },
+    }
+}
+
+fn status_message(code: u16) -> &'static str {
+    match code {
+        400 => "malformed request",
+        413 => "request body too large",
+        431 => "request headers too large",
+        502 => "upstream failed",
+        504 => "upstream timed out",
+        _ => "request failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_prefix_keeps_a_rooted_path() {
+        assert_eq!(strip_path_prefix("/api/users", "/api"), "/users");
+        assert_eq!(strip_path_prefix("/api", "/api"), "/");
+        assert_eq!(strip_path_prefix("/api/", "/api/"), "/");
+    }
+
+    #[test]
+    fn request_id_is_kept_only_when_sane() {
+        let mut req = RequestHeader::build("GET", b"/", None).unwrap();
+        req.insert_header("x-request-id", "abc-123").unwrap();
+        assert_eq!(request_id(&req), "abc-123");
+        req.insert_header("x-request-id", "has space").unwrap();
+        assert_ne!(request_id(&req), "has space");
+    }
+}

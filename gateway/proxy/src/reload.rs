@@ -1,0 +1,340 @@
+//! Hot reload: one pipeline, off the request path, for every trigger (file
+//! watcher, SIGHUP, `POST /admin/reload`):
+//! read -> parse and check (all errors) -> compile changed components (cache
+//! hits for the rest) -> `init` each filter in a probe instance -> build the
+//! whole snapshot -> one `ArcSwap` store. Any failure keeps the running
+//! snapshot whole and is recorded for the admin endpoint.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use notify::{RecursiveMode, Watcher};
+use pingora::server::ShutdownWatch;
+use pingora::services::background::BackgroundService;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+use weir_config::{Config, Listener};
+use weir_wasm::WasmHost;
+
+use crate::snapshot::{self, Snapshot, SnapshotStore};
+
+/// Quiet time after a file event before reloading: editors and ConfigMap
+/// updates touch several files in a burst.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// Why a reload was asked for.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    FileChange,
+    Signal,
+    Admin,
+}
+
+/// What one reload attempt did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadOutcome {
+    pub trigger: Trigger,
+    pub ok: bool,
+    /// The generation serving after the attempt.
+    pub generation: u64,
+    pub duration_ms: u64,
+    pub errors: Vec<String>,
+    pub changes: Changes,
+    /// Sections that changed but only take effect after a restart.
+    pub restart_required: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changes {
+    pub routes: Diff,
+    pub upstreams: Diff,
+    pub filters: Diff,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+/// The last failed attempt, for `GET /admin/config`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub at_unix_ms: u128,
+    pub trigger: Trigger,
+    pub errors: Vec<String>,
+}
+
+/// Shared between the reloader and the admin endpoint.
+pub struct ReloadState {
+    pub last_failure: Mutex<Option<Failure>>,
+    pub restart_required: Mutex<Vec<String>>,
+}
+
+/// A request to reload, with an optional reply.
+pub struct ReloadRequest {
+    pub trigger: Trigger,
+    pub reply: Option<oneshot::Sender<ReloadOutcome>>,
+}
+
+pub struct Reloader {
+    config_path: PathBuf,
+    wasm: Arc<WasmHost>,
+    snapshots: Arc<SnapshotStore>,
+    /// The listeners the process is bound to; changes need a restart.
+    bound_listeners: Vec<Listener>,
+    state: Arc<ReloadState>,
+    requests: Mutex<Option<mpsc::Receiver<ReloadRequest>>>,
+    sender: mpsc::Sender<ReloadRequest>,
+}
+
+impl Reloader {
+    pub fn new(config_path: PathBuf, wasm: Arc<WasmHost>, snapshots: Arc<SnapshotStore>) -> Self {
+        let (sender, requests) = mpsc::channel(16);
+        let bound_listeners = snapshots.load().config.listeners.clone();
+        Reloader {
+            config_path,
+            wasm,
+            snapshots,
+            bound_listeners,
+            state: Arc::new(ReloadState {
+                last_failure: Mutex::new(None),
+                restart_required: Mutex::new(Vec::new()),
+            }),
+            requests: Mutex::new(Some(requests)),
+            sender,
+        }
+    }
+
+    /// For the admin endpoint: where to send reload requests.
+    pub fn handle(&self) -> mpsc::Sender<ReloadRequest> {
+        self.sender.clone()
+    }
+
+    pub fn state(&self) -> Arc<ReloadState> {
+        self.state.clone()
+    }
+
+    /// Runs one reload attempt now (blocking: compiles and instantiates).
+    pub fn reload(&self, trigger: Trigger) -> ReloadOutcome {
+        let started = Instant::now();
+        let current = self.snapshots.load();
+        let result = build_next(&self.config_path, &self.wasm, &current);
+        let duration_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok(next) => {
+                let changes = diff(&current, &next);
+                let restart_required = listener_changes(&self.bound_listeners, &next.config.listeners);
+                let generation = next.generation;
+                self.snapshots.store(next);
+                *self.state.restart_required.lock().expect("state lock") = restart_required.clone();
+                tracing::info!(generation, duration_ms, ?trigger, changes = %serde_json::to_string(&changes).unwrap_or_default(), "config reloaded");
+                if !restart_required.is_empty() {
+                    tracing::warn!(?restart_required, "listener changes take effect after a restart");
+                }
+                ReloadOutcome { trigger, ok: true, generation, duration_ms, errors: Vec::new(), changes, restart_required }
+            }
+            Err(errors) => {
+                for error in &errors {
+                    tracing::error!(?trigger, "reload rejected: {error}");
+                }
+                tracing::error!(generation = current.generation, errors = errors.len(), "reload failed; still serving the running config");
+                *self.state.last_failure.lock().expect("state lock") = Some(Failure {
+                    at_unix_ms: unix_ms(SystemTime::now()),
+                    trigger,
+                    errors: errors.clone(),
+                });
+                ReloadOutcome {
+                    trigger,
+                    ok: false,
+                    generation: current.generation,
+                    duration_ms,
+                    errors,
+                    changes: Changes::default(),
+                    restart_required: Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// Directories to watch: the config's and every referenced module's. The
+    /// parent directories, not the files, so atomic renames and ConfigMap
+    /// symlink swaps are seen.
+    fn watched_dirs(&self) -> BTreeSet<PathBuf> {
+        let snapshot = self.snapshots.load();
+        std::iter::once(self.config_path.as_path())
+            .chain(snapshot.config.filters.values().map(|f| f.module.as_path()))
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p })
+            .collect()
+    }
+
+    /// Names of the files whose change triggers a reload.
+    fn watched_names(&self) -> BTreeSet<std::ffi::OsString> {
+        let snapshot = self.snapshots.load();
+        std::iter::once(self.config_path.as_path())
+            .chain(snapshot.config.filters.values().map(|f| f.module.as_path()))
+            .filter_map(|p| p.file_name().map(|n| n.to_os_string()))
+            .collect()
+    }
+}
+
+fn build_next(path: &Path, wasm: &WasmHost, current: &Snapshot) -> Result<Snapshot, Vec<String>> {
+    let text = std::fs::read(path).map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
+    let config: Config = weir_config::load(path).map_err(|errors| errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    snapshot::build(config, content_hash(&text), current.generation + 1, wasm, Some(current))
+}
+
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unix_ms(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
+
+fn listener_changes(bound: &[Listener], next: &[Listener]) -> Vec<String> {
+    let key = |l: &Listener| (l.name.clone(), l.address, l.tls.clone(), l.http2);
+    let before: Vec<_> = bound.iter().map(key).collect();
+    let after: Vec<_> = next.iter().map(key).collect();
+    if before == after { Vec::new() } else { vec!["listeners".into()] }
+}
+
+fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
+    let (o, n) = (&old.config, &new.config);
+    Changes {
+        routes: diff_by_name(
+            o.routes.iter().map(|r| (r.name.clone(), format!("{:?}", r))),
+            n.routes.iter().map(|r| (r.name.clone(), format!("{:?}", r))),
+        ),
+        upstreams: diff_by_name(
+            o.upstreams.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))),
+            n.upstreams.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))),
+        ),
+        filters: diff_by_name(
+            o.filters.iter().map(|(k, v)| (k.clone(), filter_fingerprint(old, k, v))),
+            n.filters.iter().map(|(k, v)| (k.clone(), filter_fingerprint(new, k, v))),
+        ),
+    }
+}
+
+/// A filter changed if its settings or its module's bytes did.
+fn filter_fingerprint(s: &Snapshot, name: &str, f: &weir_config::Filter) -> String {
+    let module = s.filters.get(name).map(|l| l.module_digest()).unwrap_or_default();
+    format!("{f:?}{module}")
+}
+
+fn diff_by_name(old: impl Iterator<Item = (String, String)>, new: impl Iterator<Item = (String, String)>) -> Diff {
+    let old: std::collections::BTreeMap<_, _> = old.collect();
+    let new: std::collections::BTreeMap<_, _> = new.collect();
+    Diff {
+        added: new.keys().filter(|k| !old.contains_key(*k)).cloned().collect(),
+        removed: old.keys().filter(|k| !new.contains_key(*k)).cloned().collect(),
+        changed: new
+            .iter()
+            .filter(|(k, v)| old.get(*k).is_some_and(|ov| ov != *v))
+            .map(|(k, _)| k.clone())
+            .collect(),
+    }
+}
+
+#[async_trait]
+impl BackgroundService for Reloader {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        let Some(mut requests) = self.requests.lock().expect("requests lock").take() else {
+            return;
+        };
+        let (events_tx, mut events) = mpsc::unbounded_channel::<()>();
+        let mut watcher = match self.start_watcher(events_tx.clone()) {
+            Ok(w) => Some(w),
+            Err(err) => {
+                tracing::error!("cannot watch the config files; reload with SIGHUP or the admin endpoint: {err}");
+                None
+            }
+        };
+        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            let request = tokio::select! {
+                _ = shutdown.changed() => return,
+                Some(request) = requests.recv() => request,
+                Some(()) = events.recv() => {
+                    // Debounce: wait for a quiet period, draining the burst.
+                    loop {
+                        match tokio::time::timeout(DEBOUNCE, events.recv()).await {
+                            Ok(Some(())) => continue,
+                            _ => break,
+                        }
+                    }
+                    ReloadRequest { trigger: Trigger::FileChange, reply: None }
+                }
+                Some(()) = async { match hangups.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
+                    ReloadRequest { trigger: Trigger::Signal, reply: None }
+                }
+            };
+            let outcome = tokio::task::block_in_place(|| self.reload(request.trigger));
+            if let Some(reply) = request.reply {
+                let _ = reply.send(outcome);
+            }
+            // The set of modules may have changed: watch their directories too.
+            if let Some(w) = watcher.as_mut() {
+                self.rewatch(w);
+            }
+        }
+    }
+}
+
+impl Reloader {
+    fn start_watcher(&self, events: mpsc::UnboundedSender<()>) -> notify::Result<WatchState> {
+        let names = Arc::new(Mutex::new(self.watched_names()));
+        let watched = names.clone();
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            if event.kind.is_access() {
+                return;
+            }
+            let names = watched.lock().expect("watched names lock");
+            // Match on file names within the watched directories: editors
+            // rename temp files over the target, and Kubernetes swaps a
+            // `..data` symlink. A spurious match costs one reload that
+            // changes nothing.
+            let relevant = event.paths.iter().filter_map(|p| p.file_name()).any(|name| {
+                names.contains(name) || name.to_string_lossy().starts_with("..")
+            });
+            if relevant {
+                let _ = events.send(());
+            }
+        })?;
+        let mut dirs = BTreeSet::new();
+        for dir in self.watched_dirs() {
+            watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+            dirs.insert(dir);
+        }
+        Ok(WatchState { watcher, dirs, names })
+    }
+
+    fn rewatch(&self, state: &mut WatchState) {
+        *state.names.lock().expect("watched names lock") = self.watched_names();
+        for dir in self.watched_dirs() {
+            if !state.dirs.contains(&dir) {
+                match state.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                    Ok(()) => {
+                        state.dirs.insert(dir);
+                    }
+                    Err(err) => tracing::warn!(dir = %dir.display(), "cannot watch: {err}"),
+                }
+            }
+        }
+    }
+}
+
+struct WatchState {
+    watcher: notify::RecommendedWatcher,
+    dirs: BTreeSet<PathBuf>,
+    names: Arc<Mutex<BTreeSet<std::ffi::OsString>>>,
+}

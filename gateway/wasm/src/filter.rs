@@ -1,0 +1,144 @@
+//! A filter loaded for one config generation: its linked component, its spec,
+//! and the pool of warm instances.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::bindings::FilterPre;
+use crate::error::{CallError, LoadError};
+use crate::host::WasmHost;
+use crate::instance::{FilterInstance, Warm};
+use crate::types::{FilterLimits, Isolation, OnError, Phases};
+
+/// Everything needed to load a filter; built by the proxy from the config.
+#[derive(Debug, Clone)]
+pub struct FilterSpec {
+    pub name: String,
+    pub module: PathBuf,
+    /// Handed to `init`.
+    pub config_json: String,
+    pub limits: FilterLimits,
+    pub on_error: OnError,
+    pub isolation: Isolation,
+}
+
+pub struct LoadedFilter {
+    pub(crate) spec: FilterSpec,
+    pub(crate) phases: Phases,
+    pub(crate) engine: Engine,
+    pub(crate) pre: FilterPre<crate::state::HostState>,
+    /// sha256 of the module's bytes, hex.
+    module_digest: String,
+    idle: Mutex<Vec<Warm>>,
+}
+
+impl std::fmt::Debug for LoadedFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedFilter")
+            .field("name", &self.spec.name)
+            .field("phases", &self.phases)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedFilter {
+    pub(crate) fn new(
+        host: &WasmHost,
+        spec: FilterSpec,
+        component: &Component,
+        module_digest: String,
+    ) -> Result<Arc<Self>, LoadError> {
+        let link_error = |err: wasmtime::Error| LoadError::Link {
+            path: spec.module.clone(),
+            reason: format!("{err:#}"),
+        };
+        let instance_pre = host.linker.instantiate_pre(component).map_err(link_error)?;
+        let pre = FilterPre::new(instance_pre).map_err(link_error)?;
+        let mut filter = LoadedFilter {
+            spec,
+            phases: Phases::default(),
+            engine: host.engine.clone(),
+            pre,
+            module_digest,
+            idle: Mutex::new(Vec::new()),
+        };
+        // The probe: `init` must accept the config before this generation is used.
+        let (probe, phases) = Warm::start(&filter).map_err(|err| match err {
+            StartError::Rejected(msg) => LoadError::InitRejected(msg),
+            StartError::Call(err) => LoadError::InitFailed(err),
+        })?;
+        filter.phases = phases;
+        if filter.spec.isolation == Isolation::Pooled {
+            filter.idle.get_mut().expect("fresh lock").push(probe);
+        }
+        Ok(Arc::new(filter))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn spec(&self) -> &FilterSpec {
+        &self.spec
+    }
+
+    pub fn module_digest(&self) -> &str {
+        &self.module_digest
+    }
+
+    pub fn phases(&self) -> Phases {
+        self.phases
+    }
+
+    pub fn on_error(&self) -> OnError {
+        self.spec.on_error
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.spec.limits.max_body_bytes
+    }
+
+    /// An instance for one request: a warm one from the pool, or a new one
+    /// (instantiated and `init`ed) when the pool is empty or isolation asks for it.
+    pub fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
+        let warm = match self.spec.isolation {
+            Isolation::Pooled => self.idle.lock().expect("pool lock").pop(),
+            Isolation::PerRequest => None,
+        };
+        let warm = match warm {
+            Some(warm) => warm,
+            None => match Warm::start(self) {
+                Ok((warm, _)) => warm,
+                Err(StartError::Call(err)) => return Err(err),
+                Err(StartError::Rejected(msg)) => {
+                    return Err(CallError::Instantiate(format!("init rejected the config: {msg}")));
+                }
+            },
+        };
+        Ok(FilterInstance::new(self.clone(), warm))
+    }
+
+    /// Takes an instance back after a request, unless it is spent or the pool is full.
+    pub(crate) fn give_back(&self, warm: Warm) {
+        if self.spec.isolation == Isolation::PerRequest || warm.uses >= self.spec.limits.recycle_after {
+            return;
+        }
+        let mut idle = self.idle.lock().expect("pool lock");
+        if idle.len() < self.spec.limits.max_idle_instances {
+            idle.push(warm);
+        }
+    }
+
+    /// Warm instances currently idle in the pool.
+    pub fn idle_instances(&self) -> usize {
+        self.idle.lock().expect("pool lock").len()
+    }
+}
+
+pub(crate) enum StartError {
+    Rejected(String),
+    Call(CallError),
+}

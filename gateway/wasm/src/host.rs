@@ -1,0 +1,154 @@
+//! The process-wide Wasm host: one `Engine` with the pooling allocator and
+//! epoch interruption, its ticker thread, the linker and the component cache.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::bindings::Filter;
+use crate::cache::ComponentCache;
+use crate::error::LoadError;
+use crate::filter::{FilterSpec, LoadedFilter};
+use crate::state::HostState;
+
+/// How often the epoch advances; call deadlines are counted in these ticks.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Where precompiled artifacts are kept across restarts; `None`: memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that may exist at once across all filters (pooling allocator slots).
+    pub max_instances: u32,
+    /// The largest memory cap any filter may have.
+    pub max_memory_bytes: usize,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            cache_dir: None,
+            max_instances: 1000,
+            max_memory_bytes: 4 << 30,
+        }
+    }
+}
+
+pub struct WasmHost {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    cache: ComponentCache,
+    ticker: Ticker,
+}
+
+impl WasmHost {
+    pub fn new(options: HostOptions) -> Result<Self, LoadError> {
+        let engine = Engine::new(&engine_config(&options)).map_err(engine_error)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        Filter::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_error)?;
+        let cache = ComponentCache::new(&engine, options.cache_dir)?;
+        let ticker = Ticker::start(engine.clone());
+        Ok(WasmHost {
+            engine,
+            linker,
+            cache,
+            ticker,
+        })
+    }
+
+    /// Compiles (or finds in the cache) the filter's component, links it, runs
+    /// `init` with its config in a probe instance and keeps that instance warm.
+    /// Fails if anything in that chain fails; nothing is half-loaded.
+    pub fn load_filter(&self, spec: FilterSpec) -> Result<Arc<LoadedFilter>, LoadError> {
+        let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
+            path: spec.module.clone(),
+            source,
+        })?;
+        let (component, digest) = self.cache.get_or_compile(&self.engine, &spec.module, &bytes)?;
+        LoadedFilter::new(self, spec, &component, crate::cache::hex(&digest))
+    }
+
+    /// Number of components compiled in this process (cache misses), for tests
+    /// and metrics.
+    pub fn compiled_count(&self) -> u64 {
+        self.cache.compiled_count()
+    }
+
+    pub(crate) fn ticker_running(&self) -> bool {
+        self.ticker.running()
+    }
+}
+
+fn engine_config(options: &HostOptions) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    // Deadlines: the ticker thread bumps the epoch, a store traps once past its deadline.
+    config.epoch_interruption(true);
+    // Copy-on-write memory images make instantiation cheap.
+    config.memory_init_cow(true);
+    let mut pooling = PoolingAllocationConfig::default();
+    let instances = options.max_instances;
+    pooling.total_component_instances(instances);
+    // Components from JS/Python/Go toolchains carry several core instances,
+    // memories and tables (the WASI adapter has its own).
+    pooling.total_core_instances(instances * 8);
+    pooling.total_memories(instances * 2);
+    pooling.total_tables(instances * 4);
+    pooling.max_memory_size(options.max_memory_bytes);
+    pooling.max_memories_per_component(4);
+    pooling.max_tables_per_component(8);
+    pooling.max_core_instances_per_component(32);
+    pooling.max_component_instance_size(1 << 20);
+    pooling.max_core_instance_size(1 << 20);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config
+}
+
+fn engine_error(err: wasmtime::Error) -> LoadError {
+    LoadError::Engine(format!("{err:#}"))
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("weir-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch ticker thread");
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

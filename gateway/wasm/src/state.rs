@@ -1,0 +1,235 @@
+//! What a filter's `Store` holds, and the host side of the imports
+//! (`http`, `context`, `log`).
+//!
+//! A store serves one call at a time. Before a call the instance moves the
+//! request's view and context bag in; after it, it moves them back out. The
+//! resource handles the guest receives therefore need no table: there is only
+//! ever one request and one response in a store, at rep 0.
+
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::weir::filter::{context, http as wit_http, log, types};
+use crate::types::ContextBag;
+use crate::view::{self, RequestView, ResponseView};
+
+/// Type behind `weir:filter/http.request` handles.
+pub struct RequestHandle;
+/// Type behind `weir:filter/http.response` handles.
+pub struct ResponseHandle;
+
+pub(crate) struct HostState {
+    filter_name: String,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) request: RequestView,
+    pub(crate) response: ResponseView,
+    pub(crate) context: ContextBag,
+}
+
+impl HostState {
+    pub(crate) fn new(filter_name: &str, memory_bytes: usize) -> Self {
+        // Deny by default: no files, environment, arguments or sockets; stdio
+        // goes nowhere. Clocks and randomness stay (JWT checks need the time).
+        let wasi = WasiCtx::builder()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        HostState {
+            filter_name: filter_name.to_owned(),
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            request: RequestView::default(),
+            response: ResponseView::default(),
+            context: ContextBag::new(),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl wit_http::Host for HostState {}
+
+impl wit_http::HostRequest for HostState {
+    fn method(&mut self, _: Resource<RequestHandle>) -> String {
+        self.request.method.clone()
+    }
+
+    fn path(&mut self, _: Resource<RequestHandle>) -> String {
+        self.request.path.clone()
+    }
+
+    fn set_path(&mut self, _: Resource<RequestHandle>, path: String) -> Result<(), String> {
+        view::check_path(&path)?;
+        self.request.path = path;
+        self.request.uri_changed = true;
+        Ok(())
+    }
+
+    fn query(&mut self, _: Resource<RequestHandle>) -> Option<String> {
+        self.request.query.clone()
+    }
+
+    fn set_query(
+        &mut self,
+        _: Resource<RequestHandle>,
+        query: Option<String>,
+    ) -> Result<(), String> {
+        if let Some(q) = &query {
+            view::check_query(q)?;
+        }
+        self.request.query = query;
+        self.request.uri_changed = true;
+        Ok(())
+    }
+
+    fn header(&mut self, _: Resource<RequestHandle>, name: String) -> Option<Vec<u8>> {
+        view::header_first(&self.request.headers, &name)
+    }
+
+    fn header_all(&mut self, _: Resource<RequestHandle>, name: String) -> Vec<Vec<u8>> {
+        view::header_all(&self.request.headers, &name)
+    }
+
+    fn headers(&mut self, _: Resource<RequestHandle>) -> Vec<(String, Vec<u8>)> {
+        view::header_list(&self.request.headers)
+    }
+
+    fn set_header(
+        &mut self,
+        _: Resource<RequestHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let r = &mut self.request;
+        view::set_header(&mut r.headers, &mut r.edits, &name, &value, false)
+    }
+
+    fn append_header(
+        &mut self,
+        _: Resource<RequestHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let r = &mut self.request;
+        view::set_header(&mut r.headers, &mut r.edits, &name, &value, true)
+    }
+
+    fn remove_header(&mut self, _: Resource<RequestHandle>, name: String) {
+        let r = &mut self.request;
+        view::remove_header(&mut r.headers, &mut r.edits, &name)
+    }
+
+    fn client_ip(&mut self, _: Resource<RequestHandle>) -> String {
+        self.request.client_ip.clone()
+    }
+
+    fn id(&mut self, _: Resource<RequestHandle>) -> String {
+        self.request.request_id.clone()
+    }
+
+    fn drop(&mut self, _: Resource<RequestHandle>) -> wasmtime::Result<()> {
+        // Borrowed handles only: weir owns the request.
+        Ok(())
+    }
+}
+
+impl wit_http::HostResponse for HostState {
+    fn status(&mut self, _: Resource<ResponseHandle>) -> u16 {
+        self.response.status
+    }
+
+    fn set_status(&mut self, _: Resource<ResponseHandle>, status: u16) -> Result<(), String> {
+        if !(100..=599).contains(&status) {
+            return Err(format!("status {status} is not in 100..=599"));
+        }
+        self.response.status = status;
+        self.response.status_changed = true;
+        Ok(())
+    }
+
+    fn header(&mut self, _: Resource<ResponseHandle>, name: String) -> Option<Vec<u8>> {
+        view::header_first(&self.response.headers, &name)
+    }
+
+    fn header_all(&mut self, _: Resource<ResponseHandle>, name: String) -> Vec<Vec<u8>> {
+        view::header_all(&self.response.headers, &name)
+    }
+
+    fn headers(&mut self, _: Resource<ResponseHandle>) -> Vec<(String, Vec<u8>)> {
+        view::header_list(&self.response.headers)
+    }
+
+    fn set_header(
+        &mut self,
+        _: Resource<ResponseHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let r = &mut self.response;
+        view::set_header(&mut r.headers, &mut r.edits, &name, &value, false)
+    }
+
+    fn append_header(
+        &mut self,
+        _: Resource<ResponseHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let r = &mut self.response;
+        view::set_header(&mut r.headers, &mut r.edits, &name, &value, true)
+    }
+
+    fn remove_header(&mut self, _: Resource<ResponseHandle>, name: String) {
+        let r = &mut self.response;
+        view::remove_header(&mut r.headers, &mut r.edits, &name)
+    }
+
+    fn drop(&mut self, _: Resource<ResponseHandle>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
+
+impl context::Host for HostState {
+    fn get(&mut self, key: String) -> Option<String> {
+        self.context.get(&key).cloned()
+    }
+
+    fn set(&mut self, key: String, value: String) {
+        self.context.insert(key, value);
+    }
+
+    fn remove(&mut self, key: String) {
+        self.context.remove(&key);
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: types::Level, message: String) {
+        let filter = self.filter_name.as_str();
+        let request_id = self.request.request_id.as_str();
+        match level {
+            types::Level::Trace => tracing::trace!(filter, request_id, "{message}"),
+            types::Level::Debug => tracing::debug!(filter, request_id, "{message}"),
+            types::Level::Info => tracing::info!(filter, request_id, "{message}"),
+            types::Level::Warn => tracing::warn!(filter, request_id, "{message}"),
+            types::Level::Error => tracing::error!(filter, request_id, "{message}"),
+        }
+    }
+}

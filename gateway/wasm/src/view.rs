@@ -1,0 +1,105 @@
+//! The request and response as filters see them.
+//!
+//! The proxy builds a [`RequestView`] once per request from Pingora's header and
+//! moves it into each filter's store for the duration of a call (no copy per
+//! filter). Filters' header edits are applied to the view and journalled, so the
+//! proxy can replay them onto Pingora's header without diffing.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// One header change made by a filter, in the order it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderEdit {
+    Set(HeaderName, HeaderValue),
+    Append(HeaderName, HeaderValue),
+    Remove(HeaderName),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestView {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub client_ip: String,
+    pub request_id: String,
+    /// Set when a filter changed the path or the query.
+    pub uri_changed: bool,
+    pub edits: Vec<HeaderEdit>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ResponseView {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub status_changed: bool,
+    pub edits: Vec<HeaderEdit>,
+}
+
+/// Header edits shared by requests and responses; values with CR, LF or NUL
+/// and invalid names are refused before anything changes.
+pub(crate) fn set_header(
+    headers: &mut HeaderMap,
+    edits: &mut Vec<HeaderEdit>,
+    name: &str,
+    value: &[u8],
+    append: bool,
+) -> Result<(), String> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("invalid header name {name:?}"))?;
+    // HeaderValue refuses CR, LF and NUL (and other control bytes but tab).
+    let value = HeaderValue::from_bytes(value)
+        .map_err(|_| format!("invalid value for header {name}: control characters are not allowed"))?;
+    if append {
+        headers.append(name.clone(), value.clone());
+        edits.push(HeaderEdit::Append(name, value));
+    } else {
+        headers.insert(name.clone(), value.clone());
+        edits.push(HeaderEdit::Set(name, value));
+    }
+    Ok(())
+}
+
+pub(crate) fn remove_header(headers: &mut HeaderMap, edits: &mut Vec<HeaderEdit>, name: &str) {
+    if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+        headers.remove(&name);
+        edits.push(HeaderEdit::Remove(name));
+    }
+}
+
+pub(crate) fn header_first(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
+    headers.get(name).map(|v| v.as_bytes().to_vec())
+}
+
+pub(crate) fn header_all(headers: &HeaderMap, name: &str) -> Vec<Vec<u8>> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect()
+}
+
+pub(crate) fn header_list(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// A path set by a filter must be a valid origin-form path.
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("path must start with '/': {path:?}"));
+    }
+    if path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') {
+        return Err(format!("path contains a character not allowed in a path: {path:?}"));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_query(query: &str) -> Result<(), String> {
+    if query.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'#') {
+        return Err(format!("query contains a character not allowed in a query: {query:?}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every shipped config checked by
+# `weir check`, unit tests and end-to-end tests against the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+cargo fmt --manifest-path filters/Cargo.toml --all --check
+
+echo "== filters: build and clippy"
+scripts/build-filters.sh
+cargo clippy --release --manifest-path filters/Cargo.toml --quiet -- -D warnings
+
+echo "== clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== build weir"
+cargo build -p weir --quiet
+
+echo "== weir check over config/"
+for config in config/*.yaml; do
+  target/debug/weir check --config "$config"
+done
+
+echo "== tests"
+cargo test --workspace --quiet

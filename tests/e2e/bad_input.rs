@@ -1,0 +1,69 @@
+//! Malformed and oversized requests get a 4xx and the gateway keeps serving.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use weir_tests::{Gateway, Upstream, client};
+
+use crate::config;
+
+/// Sends raw bytes and returns the status line weir answered with.
+fn raw_status(port: u16, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Read until the status line is complete or the server closes.
+    while !buf.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    String::from_utf8_lossy(&buf).lines().next().unwrap_or("").to_owned()
+}
+
+async fn still_serving(gw: &Gateway) {
+    let resp = client().get(gw.url("/ok")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+fn status_code(line: &str) -> u16 {
+    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {line:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_get_4xx_while_others_are_served() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&config(&format!(
+        "    limits: {{ max_header_bytes: 8KiB, max_body_bytes: 1KiB }}\nupstreams:\n  svc:\n    targets: [{{ address: {} }}]\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n",
+        up.address()
+    )));
+    let port = gw.port;
+
+    let garbage = raw_status(port, b"THIS IS NOT HTTP\r\n\r\n");
+    assert_eq!(status_code(&garbage), 400, "{garbage}");
+    still_serving(&gw).await;
+
+    let bad_line = raw_status(port, b"GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status_code(&bad_line), 400, "{bad_line}");
+    still_serving(&gw).await;
+
+    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(16 * 1024));
+    let oversized = raw_status(port, big.as_bytes());
+    assert_eq!(status_code(&oversized), 431, "{oversized}");
+    still_serving(&gw).await;
+
+    let smuggle = raw_status(
+        port,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+    assert_eq!(status_code(&smuggle), 400, "{smuggle}");
+    still_serving(&gw).await;
+
+    let too_long_body = raw_status(port, format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{}", "b".repeat(5000)).as_bytes());
+    assert_eq!(status_code(&too_long_body), 413, "{too_long_body}");
+    still_serving(&gw).await;
+}

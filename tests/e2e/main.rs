@@ -1,0 +1,30 @@
+//! End-to-end tests: the real `weir` binary, real upstreams on ephemeral
+//! loopback ports, real clients. See `weir_tests` for the harness.
+
+mod bad_input;
+mod balancing;
+mod check;
+mod errors;
+mod filters;
+mod forwarding;
+mod health;
+mod protocols;
+mod routing;
+mod shutdown;
+mod streaming;
+mod tls;
+
+/// A listener plus whatever sections follow; `{port}` is filled by the harness.
+pub fn config(rest: &str) -> String {
+    format!(
+        "server:\n  threads: 2\n  grace_period: 5s\nlisteners:\n  - name: main\n    address: 127.0.0.1:{{port}}\n{rest}"
+    )
+}
+
+/// The upstream name a describe-response came from.
+pub async fn upstream_of(resp: reqwest::Response) -> String {
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.expect("JSON from the upstream");
+    assert_eq!(status, 200, "unexpected status, body: {body}");
+    body["upstream"].as_str().expect("upstream field").to_owned()
+}
