@@ -17,8 +17,8 @@ cargo clippy --release --manifest-path filters/Cargo.toml --quiet -- -D warnings
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== build weir"
-cargo build -p weir --quiet
+echo "== build (one dev profile for the binary, tests and benches)"
+cargo build --workspace --all-targets --quiet
 
 echo "== weir check over config/"
 for config in config/*.yaml; do

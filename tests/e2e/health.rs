@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use weir_tests::{Gateway, Upstream, client, wait_until};
+use weir_tests::{Gateway, Upstream, client};
 
 use crate::{config, upstream_of};
 
@@ -22,10 +22,11 @@ async fn until_only(gw: &Gateway, only: &str, n: usize) {
     let mut streak = 0;
     while streak < n {
         assert!(tokio::time::Instant::now() < deadline, "never got {n} responses in a row from {only}");
-        match c.get(gw.url("/")).send().await {
-            Ok(resp) if resp.status() == 200 && upstream_of(resp).await == only => streak += 1,
-            _ => streak = 0,
-        }
+        let from_only = match c.get(gw.url("/")).send().await {
+            Ok(resp) if resp.status() == 200 => upstream_of(resp).await == only,
+            _ => false,
+        };
+        streak = if from_only { streak + 1 } else { 0 };
     }
 }
 

@@ -9,6 +9,7 @@ mod filters;
 mod forwarding;
 mod health;
 mod protocols;
+mod reload;
 mod routing;
 mod shutdown;
 mod streaming;

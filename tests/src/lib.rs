@@ -139,6 +139,13 @@ impl Gateway {
         self.dir.path()
     }
 
+    /// Replaces `weir.yaml` the way editors and deploy tools do: write a
+    /// temporary file beside it, then rename it over the old one, so weir
+    /// never reads a half-written file.
+    pub fn replace_config(&self, config: &str) {
+        replace_file(&self.dir.path().join("weir.yaml"), config.as_bytes());
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -196,6 +203,14 @@ impl Drop for Gateway {
             eprintln!("--- weir log ---\n{}", self.logs());
         }
     }
+}
+
+/// Writes `bytes` to a temporary file in the same directory, then renames it
+/// over `path` (an atomic replace).
+pub fn replace_file(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp-write");
+    std::fs::write(&tmp, bytes).expect("writing the temporary file");
+    std::fs::rename(&tmp, path).expect("renaming over the old file");
 }
 
 /// A reqwest client that does not reuse connections between tests' phases

@@ -202,7 +202,7 @@ async fn describe(State(s): State<Shared>, method: Method, uri: Uri, headers: He
         "body": String::from_utf8_lossy(&body),
     });
     (
-        [("content-type", "application/json"), ("x-upstream", s.name.as_str())],
+        [("content-type", "application/json".to_owned()), ("x-upstream", s.name.clone())],
         out.to_string(),
     )
 }

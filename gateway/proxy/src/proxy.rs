@@ -422,7 +422,7 @@ impl ProxyHttp for WeirProxy {
         client_reused: bool,
     ) -> Box<Error> {
         let mut e = e.more_context(format!("peer: {peer}"));
-        let Some(pool) = ctx.pool() else { return e };
+        let Some(pool) = ctx.pool().cloned() else { return e };
         if let Some(in_flight) = ctx.in_flight.take() {
             in_flight.target().record_failure(pool.definition.passive_health.as_ref());
         }

@@ -6,7 +6,7 @@ use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings;
 use pingora::proxy::http_proxy_service_with_name;
 use pingora::server::configuration::ServerConf;
-use pingora::services::Service;
+use pingora::services::ServiceWithDependents;
 use weir_config::Listener;
 
 use crate::proxy::WeirProxy;
@@ -27,8 +27,8 @@ pub fn proxy_services(
     conf: &Arc<ServerConf>,
     listeners: &[Listener],
     snapshots: &Arc<SnapshotStore>,
-) -> Result<Vec<Box<dyn Service>>, ListenerError> {
-    let mut services: Vec<Box<dyn Service>> = Vec::new();
+) -> Result<Vec<Box<dyn ServiceWithDependents>>, ListenerError> {
+    let mut services: Vec<Box<dyn ServiceWithDependents>> = Vec::new();
     for listener in listeners {
         let proxy = WeirProxy::new(snapshots.clone(), listener.name.clone(), listener.tls.is_some());
         let mut service = http_proxy_service_with_name(conf, proxy, &format!("weir listener {}", listener.name));

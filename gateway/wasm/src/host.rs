@@ -43,7 +43,8 @@ pub struct WasmHost {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
     cache: ComponentCache,
-    ticker: Ticker,
+    /// Held for its `Drop`: the epoch stops advancing with the host.
+    _ticker: Ticker,
 }
 
 impl WasmHost {
@@ -58,7 +59,7 @@ impl WasmHost {
             engine,
             linker,
             cache,
-            ticker,
+            _ticker: ticker,
         })
     }
 
@@ -78,10 +79,6 @@ impl WasmHost {
     /// and metrics.
     pub fn compiled_count(&self) -> u64 {
         self.cache.compiled_count()
-    }
-
-    pub(crate) fn ticker_running(&self) -> bool {
-        self.ticker.running()
     }
 }
 
@@ -137,10 +134,6 @@ impl Ticker {
             stop,
             thread: Some(thread),
         }
-    }
-
-    fn running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use sync_wrapper::SyncWrapper;
 use wasmtime::Store;
 use wasmtime::component::Resource;
 
@@ -63,7 +64,10 @@ fn deadline_ticks(filter: &LoadedFilter) -> u64 {
 /// unless a call failed.
 pub struct FilterInstance {
     filter: Arc<LoadedFilter>,
-    warm: Option<Warm>,
+    /// A `Store` is `Send` but not `Sync` (WASI's context is not); Pingora's
+    /// per-request context must be `Sync`. Only `&mut` access ever reaches the
+    /// store, which `SyncWrapper` turns into `Sync` soundly.
+    warm: Option<SyncWrapper<Warm>>,
 }
 
 impl FilterInstance {
@@ -71,7 +75,7 @@ impl FilterInstance {
         warm.uses += 1;
         FilterInstance {
             filter,
-            warm: Some(warm),
+            warm: Some(SyncWrapper::new(warm)),
         }
     }
 
@@ -165,7 +169,7 @@ impl FilterInstance {
         ctx: &mut ContextBag,
         call: impl FnOnce(&Filter, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        let Some(warm) = self.warm.as_mut() else {
+        let Some(warm) = self.warm.as_mut().map(SyncWrapper::get_mut) else {
             return Err(CallError::Instantiate("instance was discarded after an earlier failure".into()));
         };
         let keep = (self.filter.spec.on_error == OnError::FailOpen)
@@ -201,7 +205,7 @@ impl FilterInstance {
 impl Drop for FilterInstance {
     fn drop(&mut self) {
         if let Some(warm) = self.warm.take() {
-            self.filter.give_back(warm);
+            self.filter.give_back(warm.into_inner());
         }
     }
 }

@@ -203,10 +203,10 @@ mod tests {
     fn consistent_hash_is_sticky_and_moves_only_removed_keys() {
         let t = targets(&[1, 1, 1, 1]);
         let b = Balancer::new(&Balance::ConsistentHash(weir_config::HashKey::ClientIp), &t);
-        let before: Vec<usize> = (0..200).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
-        let again: Vec<usize> = (0..200).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
+        let before: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
+        let again: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
         assert_eq!(before, again);
-        let after: Vec<usize> = (0..200).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |i| i != 2).unwrap()).collect();
+        let after: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |i| i != 2).unwrap()).collect();
         for (x, y) in before.iter().zip(&after) {
             if *x != 2 {
                 assert_eq!(x, y, "keys on surviving targets must not move");
