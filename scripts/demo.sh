@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "== building filters and weir (the first build takes several minutes)"
 scripts/build-filters.sh
-cargo build -p weir -p weir-tests --bins --quiet
+# The same build as the test suite's, so neither rebuilds after the other.
+cargo build --workspace --all-targets --quiet
 
 target/debug/demo-upstream 127.0.0.1:9001 &
 upstream=$!
@@ -15,10 +16,15 @@ target/debug/weir run --config config/demo.yaml &
 gateway=$!
 trap 'kill $gateway $upstream 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 
+ready=""
 for _ in $(seq 1 300); do
-  curl -s -o /dev/null http://127.0.0.1:8080/healthz && break
+  if curl -s -o /dev/null http://127.0.0.1:8080/healthz; then ready=1; break; fi
   sleep 0.1
 done
+[ -n "$ready" ] || { echo "weir did not start"; exit 1; }
+
+echo; echo "== GET /api/hello through the filter chain:"
+curl -si http://127.0.0.1:8080/api/hello
 
 cat <<'MSG'
 
@@ -26,8 +32,8 @@ weir is listening on http://127.0.0.1:8080 in front of a demo upstream on 127.0.
 Try:
   curl -i http://127.0.0.1:8080/healthz                       # direct response from the config
   curl -i http://127.0.0.1:8080/api/hello                     # proxied; a Wasm filter adds x-hello
-  curl -i http://127.0.0.1:8080/api/hello -H 'x-api-key: k'   # passes the Wasm key check
+  curl -s http://127.0.0.1:9900/admin/config                  # the running config generation
   curl -i http://127.0.0.1:8080/nowhere                       # 404 with a JSON body
-Ctrl-C stops weir and the upstream.
+Edit config/demo.yaml and weir reloads it live. Ctrl-C stops weir and the upstream.
 MSG
 wait $gateway

@@ -1,8 +1,17 @@
 //! weir's configuration: one YAML file, parsed with line numbers, checked in
 //! full (every error reported at once), and turned into a validated [`Config`].
+//!
+//! - `schema`: the file format (serde + JSON Schema types);
+//! - `parse`: YAML to per-item file types, errors with paths and lines;
+//! - `check`: defaults, validation, references, route order;
+//! - `model`: the validated [`Config`] the rest of weir uses.
 
+mod check;
 mod error;
 mod model;
+mod parse;
+mod schema;
+mod units;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use model::*;
@@ -13,17 +22,30 @@ use std::path::Path;
 /// (filter modules, certificates, the cache dir) are resolved against the
 /// file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-    let _ = path;
-    unimplemented!("weir-config: load")
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: "<document>".into(),
+            line: None,
+            message: format!("cannot read {}: {e}", path.display()),
+        }])
+    })?;
+    let base_dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::env::current_dir().unwrap_or_default(),
+    };
+    parse(&text, &base_dir)
 }
 
 /// Checks config text; relative paths are resolved against `base_dir`.
 pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
-    let _ = (text, base_dir);
-    unimplemented!("weir-config: parse")
+    let mut errors = Vec::new();
+    let Some(doc) = parse::parse_document(text, &mut errors) else {
+        return Err(ConfigErrors(errors));
+    };
+    check::check(&doc, base_dir, errors).map_err(ConfigErrors)
 }
 
 /// The JSON Schema of the config file (for editors and `weir schema`).
 pub fn json_schema() -> serde_json::Value {
-    unimplemented!("weir-config: json_schema")
+    serde_json::to_value(schemars::schema_for!(schema::ConfigFile)).expect("a schema is valid JSON")
 }
