@@ -22,7 +22,11 @@ fn raw_status(port: u16, request: &[u8]) -> String {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    String::from_utf8_lossy(&buf).lines().next().unwrap_or("").to_owned()
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
 }
 
 async fn still_serving(gw: &Gateway) {
@@ -31,7 +35,10 @@ async fn still_serving(gw: &Gateway) {
 }
 
 fn status_code(line: &str) -> u16 {
-    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {line:?}"))
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {line:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,7 +58,10 @@ async fn bad_requests_get_4xx_while_others_are_served() {
     assert_eq!(status_code(&bad_line), 400, "{bad_line}");
     still_serving(&gw).await;
 
-    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(16 * 1024));
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(16 * 1024)
+    );
     let oversized = raw_status(port, big.as_bytes());
     assert_eq!(status_code(&oversized), 431, "{oversized}");
     still_serving(&gw).await;
@@ -63,7 +73,14 @@ async fn bad_requests_get_4xx_while_others_are_served() {
     assert_eq!(status_code(&smuggle), 400, "{smuggle}");
     still_serving(&gw).await;
 
-    let too_long_body = raw_status(port, format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{}", "b".repeat(5000)).as_bytes());
+    let too_long_body = raw_status(
+        port,
+        format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{}",
+            "b".repeat(5000)
+        )
+        .as_bytes(),
+    );
     assert_eq!(status_code(&too_long_body), 413, "{too_long_body}");
     still_serving(&gw).await;
 }

@@ -35,7 +35,9 @@ async fn tally(gw: &Gateway, n: usize, header: Option<(&str, String)>) -> BTreeM
         if let Some((name, value)) = &header {
             req = req.header(*name, value);
         }
-        *counts.entry(upstream_of(req.send().await.unwrap()).await).or_insert(0) += 1;
+        *counts
+            .entry(upstream_of(req.send().await.unwrap()).await)
+            .or_insert(0) += 1;
     }
     counts
 }
@@ -45,7 +47,11 @@ async fn round_robin_spreads_evenly() {
     let ups = upstreams(&["a", "b", "c"]).await;
     let gw = Gateway::start(&pool(&ups, &[1, 5, 1], "    balance: round_robin\n"));
     let counts = tally(&gw, 30, None).await;
-    assert_eq!(counts.values().copied().collect::<Vec<_>>(), vec![10, 10, 10], "{counts:?}");
+    assert_eq!(
+        counts.values().copied().collect::<Vec<_>>(),
+        vec![10, 10, 10],
+        "{counts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,11 +69,27 @@ async fn avoids_busy_target(balance: &str) {
     let ups = upstreams(&["a", "b"]).await;
     let gw = Gateway::start(&pool(&ups, &[1, 1], balance));
     let url = gw.url("/slow?ms=3000");
-    let slow = tokio::spawn(async move { client().get(url).send().await.unwrap().text().await.unwrap() });
-    wait_until(Duration::from_secs(10), "the slow request to reach an upstream", || ups[0].hits() + ups[1].hits() == 1);
+    let slow = tokio::spawn(async move {
+        client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    wait_until(
+        Duration::from_secs(10),
+        "the slow request to reach an upstream",
+        || ups[0].hits() + ups[1].hits() == 1,
+    );
     let busy = if ups[0].hits() == 1 { "a" } else { "b" };
     let counts = tally(&gw, 10, None).await;
-    assert!(!counts.contains_key(busy), "busy target {busy} got requests: {counts:?}");
+    assert!(
+        !counts.contains_key(busy),
+        "busy target {busy} got requests: {counts:?}"
+    );
     assert!(slow.await.unwrap().starts_with("slow from"));
 }
 
@@ -84,11 +106,19 @@ async fn power_of_two_choices_avoids_busy_target() {
 #[tokio::test(flavor = "multi_thread")]
 async fn consistent_hash_on_header_is_sticky_and_spreads() {
     let ups = upstreams(&["a", "b", "c"]).await;
-    let gw = Gateway::start(&pool(&ups, &[1, 1, 1], "    balance: consistent_hash\n    hash_on: { header: x-user }\n"));
+    let gw = Gateway::start(&pool(
+        &ups,
+        &[1, 1, 1],
+        "    balance: consistent_hash\n    hash_on: { header: x-user }\n",
+    ));
     let mut used = std::collections::BTreeSet::new();
     for user in 0..30 {
         let counts = tally(&gw, 3, Some(("x-user", format!("user-{user}")))).await;
-        assert_eq!(counts.len(), 1, "user-{user} moved between targets: {counts:?}");
+        assert_eq!(
+            counts.len(),
+            1,
+            "user-{user} moved between targets: {counts:?}"
+        );
         used.extend(counts.into_keys());
     }
     assert!(used.len() >= 2, "30 users all hashed to {used:?}");
@@ -97,13 +127,25 @@ async fn consistent_hash_on_header_is_sticky_and_spreads() {
 #[tokio::test(flavor = "multi_thread")]
 async fn consistent_hash_on_cookie_and_client_ip() {
     let ups = upstreams(&["a", "b", "c"]).await;
-    let gw = Gateway::start(&pool(&ups, &[1, 1, 1], "    balance: consistent_hash\n    hash_on: { cookie: sid }\n"));
+    let gw = Gateway::start(&pool(
+        &ups,
+        &[1, 1, 1],
+        "    balance: consistent_hash\n    hash_on: { cookie: sid }\n",
+    ));
     for sid in ["one", "two", "three"] {
         let counts = tally(&gw, 4, Some(("cookie", format!("theme=dark; sid={sid}")))).await;
         assert_eq!(counts.len(), 1, "sid={sid}: {counts:?}");
     }
     drop(gw);
-    let gw = Gateway::start(&pool(&ups, &[1, 1, 1], "    balance: consistent_hash\n    hash_on: client_ip\n"));
+    let gw = Gateway::start(&pool(
+        &ups,
+        &[1, 1, 1],
+        "    balance: consistent_hash\n    hash_on: client_ip\n",
+    ));
     let counts = tally(&gw, 9, None).await;
-    assert_eq!(counts.len(), 1, "one client IP must stick to one target: {counts:?}");
+    assert_eq!(
+        counts.len(),
+        1,
+        "one client IP must stick to one target: {counts:?}"
+    );
 }

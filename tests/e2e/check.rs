@@ -13,7 +13,10 @@ fn check_reports_every_error_and_fails() {
     .unwrap();
     let (ok, text) = weir_check(&path, false);
     assert!(!ok);
-    assert!(text.contains("routes[0].upstream (line 6): unknown upstream \"billing\""), "{text}");
+    assert!(
+        text.contains("routes[0].upstream (line 6): unknown upstream \"billing\""),
+        "{text}"
+    );
     assert!(text.contains("routes[1].match.path.regex"), "{text}");
 
     let (ok, json) = weir_check(&path, true);

@@ -11,15 +11,25 @@ async fn json_error(resp: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(resp.headers()["content-type"], "application/json");
     let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["request_id"], id.as_str(), "body carries the request id");
+    assert_eq!(
+        body["request_id"],
+        id.as_str(),
+        "body carries the request id"
+    );
     assert!(body["error"].is_string());
     body
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_route_is_404_json() {
-    let gw = Gateway::start(&config("routes:\n  - match: { path: { exact: /only } }\n    respond: { status: 200 }\n"));
-    let body = json_error(client().get(gw.url("/elsewhere")).send().await.unwrap(), 404).await;
+    let gw = Gateway::start(&config(
+        "routes:\n  - match: { path: { exact: /only } }\n    respond: { status: 200 }\n",
+    ));
+    let body = json_error(
+        client().get(gw.url("/elsewhere")).send().await.unwrap(),
+        404,
+    )
+    .await;
     assert_eq!(body["error"], "no route");
 }
 
@@ -40,16 +50,27 @@ async fn slow_upstream_is_504_after_read_timeout() {
         up.address()
     )));
     let started = std::time::Instant::now();
-    let body = json_error(client().get(gw.url("/slow?ms=5000")).send().await.unwrap(), 504).await;
+    let body = json_error(
+        client().get(gw.url("/slow?ms=5000")).send().await.unwrap(),
+        504,
+    )
+    .await;
     assert_eq!(body["error"], "upstream timed out");
-    assert!(started.elapsed() < Duration::from_secs(4), "504 must come at the read timeout, took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "504 must come at the read timeout, took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connect_failures_are_retried_on_another_target() {
     let live = Upstream::start("live").await;
     let dead = free_port();
-    let targets = format!("[{{ address: 127.0.0.1:{dead} }}, {{ address: {} }}]", live.address());
+    let targets = format!(
+        "[{{ address: 127.0.0.1:{dead} }}, {{ address: {} }}]",
+        live.address()
+    );
     let with_retry = Gateway::start(&config(&format!(
         "upstreams:\n  pool:\n    targets: {targets}\n    retries: {{ count: 1 }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: pool\n"
     )));
@@ -70,5 +91,8 @@ async fn connect_failures_are_retried_on_another_target() {
             failed += 1;
         }
     }
-    assert_eq!(failed, 5, "without retries, round robin lands on the dead target every other time");
+    assert_eq!(
+        failed, 5,
+        "without retries, round robin lands on the dead target every other time"
+    );
 }

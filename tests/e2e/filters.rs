@@ -10,7 +10,10 @@ use crate::config;
 
 /// A `filters:` entry.
 fn filter(name: &str, module: &str, extra: &str) -> String {
-    format!("  {name}:\n    module: {}\n{extra}", filter_wasm(module).display())
+    format!(
+        "  {name}:\n    module: {}\n{extra}",
+        filter_wasm(module).display()
+    )
 }
 
 /// Config with one upstream `svc` and the given filters and routes.
@@ -23,7 +26,9 @@ fn with_filters(up: &Upstream, filters: &[String], routes: &str) -> String {
 }
 
 fn route(prefix: &str, chain: &str) -> String {
-    format!("  - match: {{ path: {{ prefix: {prefix} }} }}\n    upstream: svc\n    filters: [{chain}]\n")
+    format!(
+        "  - match: {{ path: {{ prefix: {prefix} }} }}\n    upstream: svc\n    filters: [{chain}]\n"
+    )
 }
 
 async fn upstream_headers(resp: reqwest::Response) -> serde_json::Value {
@@ -77,7 +82,11 @@ async fn a_filter_answers_from_request_and_response_headers() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("deny", "test-deny", "    config: { status: 401, body: denied, unless_header: x-api-key }\n")],
+        &[filter(
+            "deny",
+            "test-deny",
+            "    config: { status: 401, body: denied, unless_header: x-api-key }\n",
+        )],
         &route("/", "deny"),
     ));
     let c = client();
@@ -85,12 +94,27 @@ async fn a_filter_answers_from_request_and_response_headers() {
     assert_eq!(denied.status(), 401);
     assert!(denied.headers().contains_key("x-request-id"));
     assert_eq!(denied.text().await.unwrap(), "denied");
-    assert_eq!(up.hits(), 0, "a request-headers answer never reaches the upstream");
+    assert_eq!(
+        up.hits(),
+        0,
+        "a request-headers answer never reaches the upstream"
+    );
 
-    let allowed = c.get(gw.url("/")).header("x-api-key", "k").send().await.unwrap();
+    let allowed = c
+        .get(gw.url("/"))
+        .header("x-api-key", "k")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(allowed.status(), 200);
 
-    let replaced = c.get(gw.url("/")).header("x-api-key", "k").header("x-deny-response", "1").send().await.unwrap();
+    let replaced = c
+        .get(gw.url("/"))
+        .header("x-api-key", "k")
+        .header("x-deny-response", "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(replaced.status(), 418);
     assert_eq!(replaced.text().await.unwrap(), "replaced by filter");
 }
@@ -101,14 +125,30 @@ async fn context_passes_from_one_filter_to_the_next() {
     let gw = Gateway::start(&with_filters(
         &up,
         &[
-            filter("auth", "test-context", "    config: { mode: set, key: subject, from_header: x-user }\n"),
-            filter("stamp", "test-context", "    config: { mode: get, key: subject, to_header: x-subject }\n"),
+            filter(
+                "auth",
+                "test-context",
+                "    config: { mode: set, key: subject, from_header: x-user }\n",
+            ),
+            filter(
+                "stamp",
+                "test-context",
+                "    config: { mode: get, key: subject, to_header: x-subject }\n",
+            ),
         ],
         &route("/", "auth, stamp"),
     ));
-    let resp = client().get(gw.url("/")).header("x-user", "alice").send().await.unwrap();
+    let resp = client()
+        .get(gw.url("/"))
+        .header("x-user", "alice")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["x-subject"], "alice");
-    assert_eq!(upstream_headers(resp).await["x-subject"], serde_json::json!(["alice"]));
+    assert_eq!(
+        upstream_headers(resp).await["x-subject"],
+        serde_json::json!(["alice"])
+    );
     // The bag is per request: the next request without x-user sees nothing.
     let resp = client().get(gw.url("/")).send().await.unwrap();
     assert_eq!(resp.headers()["x-subject"], "<none>");
@@ -119,16 +159,31 @@ async fn bodies_are_replaced_with_framing_kept_right() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("body", "test-body", "    config: { prefix: \"[\", suffix: \"]\" }\n")],
+        &[filter(
+            "body",
+            "test-body",
+            "    config: { prefix: \"[\", suffix: \"]\" }\n",
+        )],
         &route("/", "body"),
     ));
     let c = client();
-    let resp = c.post(gw.url("/echo-body")).body("hello body").send().await.unwrap();
+    let resp = c
+        .post(gw.url("/echo-body"))
+        .body("hello body")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     // The request body was upper-cased on the way in, wrapped on the way out.
     assert_eq!(resp.text().await.unwrap(), "[HELLO BODY]");
 
-    let answered = c.post(gw.url("/echo-body")).header("x-body-respond", "1").body("12345").send().await.unwrap();
+    let answered = c
+        .post(gw.url("/echo-body"))
+        .header("x-body-respond", "1")
+        .body("12345")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answered.status(), 422);
     assert_eq!(answered.text().await.unwrap(), "5");
 }
@@ -136,10 +191,21 @@ async fn bodies_are_replaced_with_framing_kept_right() {
 #[tokio::test(flavor = "multi_thread")]
 async fn log_phase_sees_the_outcome() {
     let up = Upstream::start("svc").await;
-    let gw = Gateway::start(&with_filters(&up, &[filter("log", "test-log", "")], &route("/", "log")));
-    let resp = client().post(gw.url("/logged")).body("abc").send().await.unwrap();
+    let gw = Gateway::start(&with_filters(
+        &up,
+        &[filter("log", "test-log", "")],
+        &route("/", "log"),
+    ));
+    let resp = client()
+        .post(gw.url("/logged"))
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    wait_until(Duration::from_secs(10), "the log filter's line", || gw.logs().contains("request done: status=200 req_bytes=3"));
+    wait_until(Duration::from_secs(10), "the log filter's line", || {
+        gw.logs().contains("request done: status=200 req_bytes=3")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -147,12 +213,27 @@ async fn a_runaway_filter_is_stopped_at_its_deadline_while_others_flow() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("wild", "test-misbehave", "    limits: { call_deadline: 1s }\n")],
-        &format!("{}  - match: {{ path: {{ prefix: /calm }} }}\n    upstream: svc\n", route("/wild", "wild")),
+        &[filter(
+            "wild",
+            "test-misbehave",
+            "    limits: { call_deadline: 1s }\n",
+        )],
+        &format!(
+            "{}  - match: {{ path: {{ prefix: /calm }} }}\n    upstream: svc\n",
+            route("/wild", "wild")
+        ),
     ));
     let url = gw.url("/wild");
     let started = Instant::now();
-    let looping = tokio::spawn(async move { client().get(url).header("x-misbehave", "loop").send().await.unwrap().status() });
+    let looping = tokio::spawn(async move {
+        client()
+            .get(url)
+            .header("x-misbehave", "loop")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
     // While the guest spins, other requests are served.
     let c = client();
     for _ in 0..20 {
@@ -161,7 +242,10 @@ async fn a_runaway_filter_is_stopped_at_its_deadline_while_others_flow() {
     let status = looping.await.unwrap();
     let elapsed = started.elapsed();
     assert_eq!(status, 503);
-    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "failed after {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
+        "failed after {elapsed:?}"
+    );
     assert!(gw.logs().contains("exceeded its call deadline"));
     // The next request gets a healthy instance.
     assert_eq!(c.get(gw.url("/wild")).send().await.unwrap().status(), 200);
@@ -172,15 +256,31 @@ async fn unbounded_allocation_stops_at_the_memory_cap() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("hog", "test-misbehave", "    limits: { memory: 16MiB }\n")],
+        &[filter(
+            "hog",
+            "test-misbehave",
+            "    limits: { memory: 16MiB }\n",
+        )],
         &route("/", "hog"),
     ));
     let c = client();
     let rss_before = gw.rss_kib();
-    let resp = c.get(gw.url("/")).header("x-misbehave", "alloc").send().await.unwrap();
+    let resp = c
+        .get(gw.url("/"))
+        .header("x-misbehave", "alloc")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 503);
-    assert!(gw.logs().contains("exceeded its memory limit"), "{}", gw.logs());
-    assert!(gw.rss_kib() < rss_before + 64 * 1024, "the cap held weir's memory");
+    assert!(
+        gw.logs().contains("exceeded its memory limit"),
+        "{}",
+        gw.logs()
+    );
+    assert!(
+        gw.rss_kib() < rss_before + 64 * 1024,
+        "the cap held weir's memory"
+    );
     assert_eq!(c.get(gw.url("/")).send().await.unwrap().status(), 200);
 }
 
@@ -196,13 +296,27 @@ async fn a_trap_fails_closed_or_open_as_configured() {
         &format!("{}{}", route("/closed", "closed"), route("/open", "open")),
     ));
     let c = client();
-    let closed = c.get(gw.url("/closed")).header("x-misbehave", "trap").send().await.unwrap();
+    let closed = c
+        .get(gw.url("/closed"))
+        .header("x-misbehave", "trap")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(closed.status(), 503);
     let body: serde_json::Value = closed.json().await.unwrap();
     assert_eq!(body["error"], "filter \"closed\" failed");
-    assert_eq!(c.get(gw.url("/closed")).send().await.unwrap().status(), 200, "the next request succeeds");
+    assert_eq!(
+        c.get(gw.url("/closed")).send().await.unwrap().status(),
+        200,
+        "the next request succeeds"
+    );
 
-    let open = c.get(gw.url("/open")).header("x-misbehave", "trap").send().await.unwrap();
+    let open = c
+        .get(gw.url("/open"))
+        .header("x-misbehave", "trap")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(open.status(), 200, "fail-open skips the broken filter");
     assert!(gw.logs().contains("trapped"));
 }
@@ -210,11 +324,26 @@ async fn a_trap_fails_closed_or_open_as_configured() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_header_value_with_crlf_is_refused() {
     let up = Upstream::start("svc").await;
-    let gw = Gateway::start(&with_filters(&up, &[filter("crlf", "test-misbehave", "")], &route("/", "crlf")));
-    let seen = upstream_headers(client().get(gw.url("/")).header("x-misbehave", "crlf").send().await.unwrap()).await;
+    let gw = Gateway::start(&with_filters(
+        &up,
+        &[filter("crlf", "test-misbehave", "")],
+        &route("/", "crlf"),
+    ));
+    let seen = upstream_headers(
+        client()
+            .get(gw.url("/"))
+            .header("x-misbehave", "crlf")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let result = seen["x-crlf-result"][0].as_str().unwrap();
     assert!(result.starts_with("refused: "), "{result}");
-    assert!(seen.get("x-injected").is_none() && seen.get("x-evil").is_none(), "{seen}");
+    assert!(
+        seen.get("x-injected").is_none() && seen.get("x-evil").is_none(),
+        "{seen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,11 +355,19 @@ async fn header_only_chains_leave_bodies_streaming() {
         &route("/", "tag"),
     ));
     let body = vec![b'z'; 2 * 1024 * 1024];
-    let resp = client().post(gw.url("/describe")).body(body).send().await.unwrap();
+    let resp = client()
+        .post(gw.url("/describe"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     let seen: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(seen["body_len"], 2 * 1024 * 1024);
     // No body phase: the Content-Length framing went through untouched.
-    assert_eq!(seen["headers"]["content-length"], serde_json::json!(["2097152"]));
+    assert_eq!(
+        seen["headers"]["content-length"],
+        serde_json::json!(["2097152"])
+    );
     assert!(seen["headers"].get("transfer-encoding").is_none());
 }
 
@@ -248,5 +385,8 @@ fn a_filter_refusing_its_config_is_a_config_error() {
     .unwrap();
     let (ok, out) = weir_tests::weir_check(&path, false);
     assert!(!ok);
-    assert!(out.contains("filters.picky") && out.contains("setting x must be positive"), "{out}");
+    assert!(
+        out.contains("filters.picky") && out.contains("setting x must be positive"),
+        "{out}"
+    );
 }

@@ -11,32 +11,60 @@ fn proxied(up: &Upstream, listener_extra: &str) -> String {
     ))
 }
 
-async fn seen_by_upstream(gw: &Gateway, headers: &[(&str, &str)]) -> (serde_json::Value, reqwest::header::HeaderMap) {
+async fn seen_by_upstream(
+    gw: &Gateway,
+    headers: &[(&str, &str)],
+) -> (serde_json::Value, reqwest::header::HeaderMap) {
     let mut req = client().get(gw.url("/"));
     for (n, v) in headers {
         req = req.header(*n, *v);
     }
     let resp = req.send().await.unwrap();
     let response_headers = resp.headers().clone();
-    (resp.json::<serde_json::Value>().await.unwrap()["headers"].clone(), response_headers)
+    (
+        resp.json::<serde_json::Value>().await.unwrap()["headers"].clone(),
+        response_headers,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forwarded_headers_from_an_untrusted_client_are_replaced() {
     let up = Upstream::start("fwd").await;
     let gw = Gateway::start(&proxied(&up, ""));
-    let (h, _) = seen_by_upstream(&gw, &[("x-forwarded-for", "6.6.6.6"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "forged")]).await;
+    let (h, _) = seen_by_upstream(
+        &gw,
+        &[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "forged"),
+        ],
+    )
+    .await;
     assert_eq!(h["x-forwarded-for"], serde_json::json!(["127.0.0.1"]));
     assert_eq!(h["x-forwarded-proto"], serde_json::json!(["http"]));
-    assert_eq!(h["x-forwarded-host"], serde_json::json!([format!("127.0.0.1:{}", gw.port)]));
+    assert_eq!(
+        h["x-forwarded-host"],
+        serde_json::json!([format!("127.0.0.1:{}", gw.port)])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forwarded_headers_from_a_trusted_proxy_are_kept_and_appended() {
     let up = Upstream::start("fwd").await;
     let gw = Gateway::start(&proxied(&up, "    trusted_proxies: [127.0.0.1/32]\n"));
-    let (h, _) = seen_by_upstream(&gw, &[("x-forwarded-for", "203.0.113.9"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "shop.example")]).await;
-    assert_eq!(h["x-forwarded-for"], serde_json::json!(["203.0.113.9, 127.0.0.1"]));
+    let (h, _) = seen_by_upstream(
+        &gw,
+        &[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "shop.example"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        h["x-forwarded-for"],
+        serde_json::json!(["203.0.113.9, 127.0.0.1"])
+    );
     assert_eq!(h["x-forwarded-proto"], serde_json::json!(["https"]));
     assert_eq!(h["x-forwarded-host"], serde_json::json!(["shop.example"]));
 }
@@ -59,7 +87,16 @@ async fn request_id_is_generated_or_passed_through() {
 async fn hop_by_hop_headers_are_not_forwarded() {
     let up = Upstream::start("hop").await;
     let gw = Gateway::start(&proxied(&up, ""));
-    let (h, _) = seen_by_upstream(&gw, &[("connection", "x-conn-only"), ("x-conn-only", "1"), ("proxy-connection", "keep-alive"), ("x-end-to-end", "kept")]).await;
+    let (h, _) = seen_by_upstream(
+        &gw,
+        &[
+            ("connection", "x-conn-only"),
+            ("x-conn-only", "1"),
+            ("proxy-connection", "keep-alive"),
+            ("x-end-to-end", "kept"),
+        ],
+    )
+    .await;
     assert!(h.get("x-conn-only").is_none(), "{h}");
     assert!(h.get("proxy-connection").is_none(), "{h}");
     assert_eq!(h["x-end-to-end"], serde_json::json!(["kept"]));

@@ -21,7 +21,10 @@ async fn until_only(gw: &Gateway, only: &str, n: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let mut streak = 0;
     while streak < n {
-        assert!(tokio::time::Instant::now() < deadline, "never got {n} responses in a row from {only}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never got {n} responses in a row from {only}"
+        );
         let from_only = match c.get(gw.url("/")).send().await {
             Ok(resp) if resp.status() == 200 => upstream_of(resp).await == only,
             _ => false,
@@ -34,7 +37,10 @@ async fn until_seen(gw: &Gateway, name: &str) {
     let c = client();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        assert!(tokio::time::Instant::now() < deadline, "{name} never came back");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} never came back"
+        );
         if let Ok(resp) = c.get(gw.url("/")).send().await {
             if resp.status() == 200 && upstream_of(resp).await == name {
                 return;
@@ -88,6 +94,12 @@ async fn passive_ejection_after_consecutive_failures() {
     }
     // Round robin sends every other request to the dead target until two
     // failures in a row on it eject it; after that only the live one serves.
-    assert_eq!(failures, 2, "dead target should fail exactly max_failures times");
-    assert!(gw.logs().contains("target ejected after consecutive failures"));
+    assert_eq!(
+        failures, 2,
+        "dead target should fail exactly max_failures times"
+    );
+    assert!(
+        gw.logs()
+            .contains("target ejected after consecutive failures")
+    );
 }

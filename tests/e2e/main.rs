@@ -27,5 +27,8 @@ pub async fn upstream_of(resp: reqwest::Response) -> String {
     let status = resp.status();
     let body: serde_json::Value = resp.json().await.expect("JSON from the upstream");
     assert_eq!(status, 200, "unexpected status, body: {body}");
-    body["upstream"].as_str().expect("upstream field").to_owned()
+    body["upstream"]
+        .as_str()
+        .expect("upstream field")
+        .to_owned()
 }

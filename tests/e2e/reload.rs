@@ -15,7 +15,13 @@ use crate::config;
 
 /// A gateway config with an admin listener on `admin_port`, one route to
 /// `upstream` through a `tag` filter loaded from `module` and named `tag`.
-fn tagged(admin_port: u16, upstream: &Upstream, module: &Path, tag: &str, extra_filters: &str) -> String {
+fn tagged(
+    admin_port: u16,
+    upstream: &Upstream,
+    module: &Path,
+    tag: &str,
+    extra_filters: &str,
+) -> String {
     config(&format!(
         "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\n\
          filters:\n  tag:\n    module: {}\n    config: {{ name: {tag} }}\n{extra_filters}\
@@ -45,7 +51,10 @@ async fn wait_admin(admin_port: u16, what: &str, ready: impl Fn(&Value) -> bool)
         if ready(&status) {
             return status;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; last status {status}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last status {status}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -72,9 +81,15 @@ async fn a_changed_file_is_served_and_a_broken_one_never_is() {
 
     let port = gw.port.to_string();
     gw.replace_config(&tagged(admin, &b, &module, "two", "").replace("{port}", &port));
-    let second = wait_admin(admin, "generation 2", |s| s["generation"].as_u64() >= Some(2)).await;
+    let second = wait_admin(admin, "generation 2", |s| {
+        s["generation"].as_u64() >= Some(2)
+    })
+    .await;
     assert_eq!(served_by(&gw).await, ("b".into(), "two".into()));
-    assert_ne!(admin_config(admin).await["content_hash"], first["content_hash"]);
+    assert_ne!(
+        admin_config(admin).await["content_hash"],
+        first["content_hash"]
+    );
 
     // A config with errors: refused as a whole, every error reported with its
     // path and line, generation 2 keeps serving.
@@ -86,11 +101,24 @@ async fn a_changed_file_is_served_and_a_broken_one_never_is() {
     let status = wait_admin(admin, "the failed reload", |s| !s["last_failure"].is_null()).await;
     let errors = status["last_failure"]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors.iter().any(|e| e.as_str().unwrap().contains("unknown upstream \"nowhere\"")), "{errors:?}");
-    assert!(errors.iter().all(|e| e.as_str().unwrap().contains("(line ")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("unknown upstream \"nowhere\"")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.as_str().unwrap().contains("(line ")),
+        "{errors:?}"
+    );
     assert_eq!(status["generation"], second["generation"]);
     assert_eq!(served_by(&gw).await, ("b".into(), "two".into()));
-    assert!(gw.logs().contains("reload failed; still serving the running config"));
+    assert!(
+        gw.logs()
+            .contains("reload failed; still serving the running config")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -105,9 +133,15 @@ async fn a_filter_that_rejects_its_config_keeps_the_running_generation() {
         filter_wasm("test-noop").display()
     );
     gw.replace_config(&tagged(admin, &up, &module, "bad", &gate).replace("{port}", &port));
-    let status = wait_admin(admin, "the refused filter", |s| !s["last_failure"].is_null()).await;
+    let status = wait_admin(admin, "the refused filter", |s| {
+        !s["last_failure"].is_null()
+    })
+    .await;
     let errors = status["last_failure"]["errors"].to_string();
-    assert!(errors.contains("filters.gate") && errors.contains("gate refuses this config"), "{errors}");
+    assert!(
+        errors.contains("filters.gate") && errors.contains("gate refuses this config"),
+        "{errors}"
+    );
     assert_eq!(status["generation"], 1);
     assert_eq!(served_by(&gw).await.1, "good");
 }
@@ -147,7 +181,10 @@ async fn sighup_and_the_admin_endpoint_reload() {
     let outcome: Value = refused.json().await.unwrap();
     assert_eq!(outcome["ok"], false);
     assert_eq!(outcome["generation"], 3);
-    assert!(outcome["errors"].to_string().contains("listener"), "{outcome}");
+    assert!(
+        outcome["errors"].to_string().contains("listener"),
+        "{outcome}"
+    );
     assert_eq!(served_by(&gw).await.1, "t");
 }
 
@@ -163,10 +200,23 @@ async fn a_rebuilt_wasm_module_is_reloaded_in_place() {
 
     // Same behaviour, different bytes: the component with a custom section
     // appended, as a rebuild with another toolchain version would produce.
-    replace_file(&module, &with_custom_section(&std::fs::read(&module).unwrap(), "rebuild"));
-    let after = wait_admin(admin, "the module reload", |s| s["generation"].as_u64() >= Some(2)).await;
-    assert_eq!(after["content_hash"], before["content_hash"], "the config file did not change");
-    assert!(gw.logs().contains("\"changed\":[\"tag\"]"), "the reload names the changed filter:\n{}", gw.logs());
+    replace_file(
+        &module,
+        &with_custom_section(&std::fs::read(&module).unwrap(), "rebuild"),
+    );
+    let after = wait_admin(admin, "the module reload", |s| {
+        s["generation"].as_u64() >= Some(2)
+    })
+    .await;
+    assert_eq!(
+        after["content_hash"], before["content_hash"],
+        "the config file did not change"
+    );
+    assert!(
+        gw.logs().contains("\"changed\":[\"tag\"]"),
+        "the reload names the changed filter:\n{}",
+        gw.logs()
+    );
     assert_eq!(served_by(&gw).await.1, "t");
 }
 
@@ -261,8 +311,12 @@ async fn reloads_under_load_fail_no_request_and_never_mix_generations() {
     for round in 1..=ROUNDS {
         let module = &modules[round % 2];
         let plan = match round % 4 {
-            1 => Round::Broken { tag: format!("broken-{round}") },
-            3 => Round::InitFails { tag: format!("rejected-{round}") },
+            1 => Round::Broken {
+                tag: format!("broken-{round}"),
+            },
+            3 => Round::InitFails {
+                tag: format!("rejected-{round}"),
+            },
             _ => Round::Valid {
                 tag: format!("gen-{round}"),
                 upstream: if (round / 2) % 2 == 0 { "a" } else { "b" }.into(),
@@ -286,7 +340,9 @@ async fn reloads_under_load_fail_no_request_and_never_mix_generations() {
                 never.push(tag.clone());
             }
             Round::InitFails { tag } => {
-                gw.replace_config(&tagged(admin, &b, module, tag, &reject).replace("{port}", &port));
+                gw.replace_config(
+                    &tagged(admin, &b, module, tag, &reject).replace("{port}", &port),
+                );
                 wait_admin(admin, tag, |s| s["last_failure"] != before["last_failure"]).await;
                 never.push(tag.clone());
             }
@@ -299,18 +355,35 @@ async fn reloads_under_load_fail_no_request_and_never_mix_generations() {
     for worker in workers {
         for (status, upstream, tag) in worker.await.unwrap() {
             total += 1;
-            assert_eq!(status, 200, "a request failed during reloads: {upstream} (tag {tag:?})");
+            assert_eq!(
+                status, 200,
+                "a request failed during reloads: {upstream} (tag {tag:?})"
+            );
             let expected = valid.iter().find(|(t, _)| *t == tag).map(|(_, u)| u);
-            assert_eq!(expected, Some(&upstream), "tag {tag:?} served by {upstream}: not one generation");
+            assert_eq!(
+                expected,
+                Some(&upstream),
+                "tag {tag:?} served by {upstream}: not one generation"
+            );
             assert!(!never.contains(&tag));
             tags_seen.insert(tag);
         }
     }
-    assert!(total > ROUNDS * CLIENTS, "the clients kept requesting ({total} requests)");
+    assert!(
+        total > ROUNDS * CLIENTS,
+        "the clients kept requesting ({total} requests)"
+    );
     // Every valid generation was live long enough for someone to see it.
-    assert!(tags_seen.len() >= valid.len() / 2, "saw {tags_seen:?} of {valid:?}");
+    assert!(
+        tags_seen.len() >= valid.len() / 2,
+        "saw {tags_seen:?} of {valid:?}"
+    );
     let last = valid.last().unwrap();
-    assert_eq!(served_by(&gw).await, (last.1.clone(), last.0.clone()), "the last valid round is serving");
+    assert_eq!(
+        served_by(&gw).await,
+        (last.1.clone(), last.0.clone()),
+        "the last valid round is serving"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,7 +398,9 @@ async fn two_hundred_reloads_leak_no_memory() {
     for i in 1..=200u64 {
         // Alternate pools and filter configs so each reload builds new ones.
         let target = if i % 2 == 0 { &a } else { &b };
-        gw.replace_config(&tagged(admin, target, &module, &format!("t{i}"), "").replace("{port}", &port));
+        gw.replace_config(
+            &tagged(admin, target, &module, &format!("t{i}"), "").replace("{port}", &port),
+        );
         let outcome: Value = http
             .post(format!("http://127.0.0.1:{admin}/admin/reload"))
             .send()

@@ -53,7 +53,14 @@ async fn gateway() -> (Upstream, Gateway) {
     )));
     // Warm up connection pools and allocator arenas before the baseline.
     for _ in 0..3 {
-        client().get(gw.url("/download?bytes=1048576")).send().await.unwrap().bytes().await.unwrap();
+        client()
+            .get(gw.url("/download?bytes=1048576"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
     }
     (up, gw)
 }
@@ -62,7 +69,8 @@ async fn gateway() -> (Upstream, Gateway) {
 async fn upload_of_100_mb_streams_through() {
     let (_up, gw) = gateway().await;
     let growth = peak_growth(&gw, async {
-        let chunks = futures_util::stream::iter(0..(TOTAL / (64 * 1024))).map(|_| Ok::<_, std::io::Error>(vec![b'u'; 64 * 1024]));
+        let chunks = futures_util::stream::iter(0..(TOTAL / (64 * 1024)))
+            .map(|_| Ok::<_, std::io::Error>(vec![b'u'; 64 * 1024]));
         let resp = client()
             .post(gw.url("/upload"))
             .body(reqwest::Body::wrap_stream(chunks))
@@ -70,17 +78,28 @@ async fn upload_of_100_mb_streams_through() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-        assert_eq!(resp.text().await.unwrap(), TOTAL.to_string(), "upstream received every byte");
+        assert_eq!(
+            resp.text().await.unwrap(),
+            TOTAL.to_string(),
+            "upstream received every byte"
+        );
     })
     .await;
-    assert!(growth < MAX_GROWTH_KIB, "weir grew by {growth} KiB for a 100 MB upload");
+    assert!(
+        growth < MAX_GROWTH_KIB,
+        "weir grew by {growth} KiB for a 100 MB upload"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn download_of_100_mb_streams_through() {
     let (_up, gw) = gateway().await;
     let growth = peak_growth(&gw, async {
-        let resp = client().get(gw.url(&format!("/download?bytes={TOTAL}"))).send().await.unwrap();
+        let resp = client()
+            .get(gw.url(&format!("/download?bytes={TOTAL}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         let mut stream = resp.bytes_stream();
         let mut received = 0u64;
@@ -90,5 +109,8 @@ async fn download_of_100_mb_streams_through() {
         assert_eq!(received, TOTAL);
     })
     .await;
-    assert!(growth < MAX_GROWTH_KIB, "weir grew by {growth} KiB for a 100 MB download");
+    assert!(
+        growth < MAX_GROWTH_KIB,
+        "weir grew by {growth} KiB for a 100 MB download"
+    );
 }

@@ -16,13 +16,18 @@ impl TestPki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        TestPki { ca_pem: issuer.pem(), issuer }
+        TestPki {
+            ca_pem: issuer.pem(),
+            issuer,
+        }
     }
 
     /// Writes `<stem>.pem` and `<stem>.key` for `names` into `dir`.
     pub fn leaf(&self, dir: &std::path::Path, stem: &str, names: &[&str]) {
         let key = KeyPair::generate().unwrap();
-        let params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        let params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
         std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
@@ -54,19 +59,35 @@ async fn two_certificates_chosen_by_sni_and_h2_over_alpn() {
     )
     .unwrap();
     let _gw = Gateway::spawn(dir, port);
-    let c = tls_client(&pki, port, &["alpha.test", "beta.test", "x.beta.test", "other.test"]);
+    let c = tls_client(
+        &pki,
+        port,
+        &["alpha.test", "beta.test", "x.beta.test", "other.test"],
+    );
 
     // Each request verifies the served certificate against the name asked
     // for, so success proves the SNI pick.
     for host in ["alpha.test", "beta.test", "x.beta.test"] {
-        let resp = c.get(format!("https://{host}:{port}/")).send().await.unwrap_or_else(|e| panic!("{host}: {e:?}"));
+        let resp = c
+            .get(format!("https://{host}:{port}/"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{host}: {e:?}"));
         assert_eq!(resp.status(), 200);
-        assert_eq!(resp.version(), reqwest::Version::HTTP_2, "{host}: ALPN should pick h2");
+        assert_eq!(
+            resp.version(),
+            reqwest::Version::HTTP_2,
+            "{host}: ALPN should pick h2"
+        );
         assert_eq!(resp.text().await.unwrap(), "hello");
     }
     // An unknown name gets the default (first) certificate, which does not
     // cover it: the client refuses it.
-    let err = c.get(format!("https://other.test:{port}/")).send().await.unwrap_err();
+    let err = c
+        .get(format!("https://other.test:{port}/"))
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     // HTTP/1.1 still works when the client asks only for it.
     let h1 = reqwest::Client::builder()
@@ -75,6 +96,10 @@ async fn two_certificates_chosen_by_sni_and_h2_over_alpn() {
         .http1_only()
         .build()
         .unwrap();
-    let resp = h1.get(format!("https://alpha.test:{port}/")).send().await.unwrap();
+    let resp = h1
+        .get(format!("https://alpha.test:{port}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.version(), reqwest::Version::HTTP_11);
 }

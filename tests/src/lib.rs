@@ -105,7 +105,10 @@ impl Gateway {
         let child = Command::new(weir_bin())
             .args(["run", "--config"])
             .arg(dir.path().join("weir.yaml"))
-            .env("RUST_LOG", std::env::var("WEIR_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("WEIR_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -121,12 +124,19 @@ impl Gateway {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("polling weir") {
-                panic!("weir exited with {status} before listening:\n{}", self.logs());
+                panic!(
+                    "weir exited with {status} before listening:\n{}",
+                    self.logs()
+                );
             }
             if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
                 return;
             }
-            assert!(Instant::now() < deadline, "weir did not listen on {addr}:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "weir did not listen on {addr}:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -161,7 +171,8 @@ impl Gateway {
 
     /// Resident set size of the weir process, in KiB.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("reading /proc status");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("reading /proc status");
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -185,7 +196,11 @@ impl Gateway {
             if let Some(status) = self.child.try_wait().expect("polling weir") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "weir did not exit:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "weir did not exit:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -230,5 +245,8 @@ pub fn weir_check(config_path: &Path, json: bool) -> (bool, String) {
         cmd.args(["--format", "json"]);
     }
     let out = cmd.output().expect("running weir check");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

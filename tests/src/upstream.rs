@@ -49,7 +49,9 @@ impl Upstream {
 
     /// Starts on a given address (the demo's fixed port).
     pub async fn start_at(name: &str, addr: &str) -> Upstream {
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("binding upstream");
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("binding upstream");
         let addr = listener.local_addr().expect("upstream address");
         let shared = Shared {
             name: name.to_owned(),
@@ -78,7 +80,9 @@ impl Upstream {
 
     /// Serves again on the same port after `stop`.
     pub async fn restart(&mut self) {
-        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("rebinding upstream port");
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("rebinding upstream port");
         let (stop, task) = serve(listener, self.shared.clone());
         self.stop = Some(stop);
         self.task = Some(task);
@@ -99,7 +103,10 @@ impl Upstream {
     }
 }
 
-fn serve(listener: tokio::net::TcpListener, shared: Shared) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Shared,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (stop, stopped) = oneshot::channel::<()>();
     let app = Router::new()
         .route("/healthz", get(healthz))
@@ -184,7 +191,13 @@ async fn echo_body(State(s): State<Shared>, body: Bytes) -> Bytes {
     body
 }
 
-async fn describe(State(s): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+async fn describe(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
     s.hits.fetch_add(1, Ordering::SeqCst);
     let mut h: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in &headers {
@@ -202,7 +215,10 @@ async fn describe(State(s): State<Shared>, method: Method, uri: Uri, headers: He
         "body": String::from_utf8_lossy(&body),
     });
     (
-        [("content-type", "application/json".to_owned()), ("x-upstream", s.name.clone())],
+        [
+            ("content-type", "application/json".to_owned()),
+            ("x-upstream", s.name.clone()),
+        ],
         out.to_string(),
     )
 }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "A programmable API gateway: Pingora proxy, WebAssembly filter chains")]
+#[command(
+    name = "weir",
+    version,
+    about = "A programmable API gateway: Pingora proxy, WebAssembly filter chains"
+)]
 struct Cli {
     /// Log filter (e.g. `info`, `weir=debug`); overrides RUST_LOG.
     #[arg(long, global = true)]
@@ -62,7 +66,10 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(if ok { 0 } else { 1 });
         }
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&weir_config::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&weir_config::json_schema())?
+            );
             Ok(())
         }
     }

@@ -7,23 +7,29 @@ use anyhow::Context;
 use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::background::background_service;
+use weir_proxy::SnapshotStore;
 use weir_proxy::admin::AdminApp;
 use weir_proxy::reload::{Reloader, content_hash};
 use weir_proxy::service::proxy_services;
 use weir_proxy::snapshot;
 use weir_proxy::upstream::HealthChecker;
-use weir_proxy::SnapshotStore;
 use weir_wasm::{HostOptions, WasmHost};
 
 pub fn run(path: &Path) -> anyhow::Result<()> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let config = weir_config::load(path).map_err(|errors| anyhow::anyhow!("invalid config {}:\n{errors}", path.display()))?;
+    let config = weir_config::load(path)
+        .map_err(|errors| anyhow::anyhow!("invalid config {}:\n{errors}", path.display()))?;
     let wasm = Arc::new(WasmHost::new(HostOptions {
         cache_dir: config.server.cache_dir.clone(),
         ..HostOptions::default()
     })?);
-    let first = snapshot::build(config, content_hash(&text), 1, &wasm, None)
-        .map_err(|errors| anyhow::anyhow!("cannot start with {}:\n{}", path.display(), errors.join("\n")))?;
+    let first = snapshot::build(config, content_hash(&text), 1, &wasm, None).map_err(|errors| {
+        anyhow::anyhow!(
+            "cannot start with {}:\n{}",
+            path.display(),
+            errors.join("\n")
+        )
+    })?;
     let settings = first.config.server.clone();
     let listeners = first.config.listeners.clone();
     let admin = first.config.admin.clone();
@@ -39,7 +45,10 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
     let conf = server.configuration.clone();
 
     server.add_services(proxy_services(&conf, &listeners, &snapshots)?);
-    server.add_service(background_service("health checks", HealthChecker::new(snapshots.clone())));
+    server.add_service(background_service(
+        "health checks",
+        HealthChecker::new(snapshots.clone()),
+    ));
     let config_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let reloader = Reloader::new(config_path, wasm.clone(), snapshots.clone());
     let (reload_requests, reload_state) = (reloader.handle(), reloader.state());

@@ -30,11 +30,19 @@ impl Checker<'_> {
 
     fn resolve(&self, file: &str) -> PathBuf {
         let path = Path::new(file);
-        if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
     }
 }
 
-pub fn check(doc: &Document, base_dir: &Path, mut errors: Vec<ConfigError>) -> Result<Config, Vec<ConfigError>> {
+pub fn check(
+    doc: &Document,
+    base_dir: &Path,
+    mut errors: Vec<ConfigError>,
+) -> Result<Config, Vec<ConfigError>> {
     let mut c = Checker {
         doc,
         base_dir,
@@ -45,12 +53,16 @@ pub fn check(doc: &Document, base_dir: &Path, mut errors: Vec<ConfigError>) -> R
     let upstreams: BTreeMap<String, Upstream> = doc
         .upstreams
         .iter()
-        .filter_map(|(path, name, file)| upstream(&mut c, path, name, file).map(|u| (name.clone(), u)))
+        .filter_map(|(path, name, file)| {
+            upstream(&mut c, path, name, file).map(|u| (name.clone(), u))
+        })
         .collect();
     let filters: BTreeMap<String, Filter> = doc
         .filters
         .iter()
-        .filter_map(|(path, name, file)| filter(&mut c, path, name, file).map(|f| (name.clone(), f)))
+        .filter_map(|(path, name, file)| {
+            filter(&mut c, path, name, file).map(|f| (name.clone(), f))
+        })
         .collect();
     // References are checked against every name defined, even those whose
     // definition has errors, so one mistake is reported once.
@@ -58,7 +70,10 @@ pub fn check(doc: &Document, base_dir: &Path, mut errors: Vec<ConfigError>) -> R
     let filter_names: BTreeSet<&str> = doc.filters.iter().map(|(_, n, _)| n.as_str()).collect();
     for (i, name) in doc.global_filters.iter().enumerate() {
         if !filter_names.contains(name.as_str()) {
-            c.error(&ConfigPath::default().key("global_filters").index(i), format!("unknown filter {name:?}"));
+            c.error(
+                &ConfigPath::default().key("global_filters").index(i),
+                format!("unknown filter {name:?}"),
+            );
         }
     }
     let mut routes = routes(&mut c, &upstream_names, &filter_names);
@@ -84,17 +99,23 @@ pub fn check(doc: &Document, base_dir: &Path, mut errors: Vec<ConfigError>) -> R
 fn server(c: &mut Checker) -> ServerSettings {
     let path = ConfigPath::default().key("server");
     let file = c.doc.server.as_ref();
-    let threads = file.and_then(|s| s.threads).unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    });
+    let threads = file
+        .and_then(|s| s.threads)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         c.error(&path.key("threads"), "threads must be at least 1");
     }
     ServerSettings {
         threads: threads.max(1),
-        grace_period: file.and_then(|s| s.grace_period).map_or(Duration::from_secs(5), |d| d.0),
-        upstream_keepalive_pool_size: file.and_then(|s| s.upstream_keepalive_pool_size).unwrap_or(128),
-        cache_dir: file.and_then(|s| s.cache_dir.as_deref()).map(|d| c.resolve(d)),
+        grace_period: file
+            .and_then(|s| s.grace_period)
+            .map_or(Duration::from_secs(5), |d| d.0),
+        upstream_keepalive_pool_size: file
+            .and_then(|s| s.upstream_keepalive_pool_size)
+            .unwrap_or(128),
+        cache_dir: file
+            .and_then(|s| s.cache_dir.as_deref())
+            .map(|d| c.resolve(d)),
     }
 }
 
@@ -111,30 +132,46 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
     let mut out = Vec::new();
     for (path, file) in &c.doc.listeners {
         if !names.insert(file.name.clone()) {
-            c.error(&path.key("name"), format!("duplicate listener name {:?}", file.name));
+            c.error(
+                &path.key("name"),
+                format!("duplicate listener name {:?}", file.name),
+            );
         }
         let address = match file.address.parse::<SocketAddr>() {
             Ok(a) => {
                 if !addresses.insert(a) {
-                    c.error(&path.key("address"), format!("another listener already uses {a}"));
+                    c.error(
+                        &path.key("address"),
+                        format!("another listener already uses {a}"),
+                    );
                 }
                 Some(a)
             }
             Err(_) => {
-                c.error(&path.key("address"), format!("invalid address {:?}; expected ip:port", file.address));
+                c.error(
+                    &path.key("address"),
+                    format!("invalid address {:?}; expected ip:port", file.address),
+                );
                 None
             }
         };
         let tls = file.tls.as_ref().map(|tls| {
             if tls.certificates.is_empty() {
-                c.error(&path.key("tls").key("certificates"), "at least one certificate is required");
+                c.error(
+                    &path.key("tls").key("certificates"),
+                    "at least one certificate is required",
+                );
             }
             ListenerTls {
                 certificates: tls
                     .certificates
                     .iter()
                     .map(|cert| Certificate {
-                        server_names: cert.server_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+                        server_names: cert
+                            .server_names
+                            .iter()
+                            .map(|n| n.to_ascii_lowercase())
+                            .collect(),
                         cert_path: c.resolve(&cert.cert),
                         key_path: c.resolve(&cert.key),
                     })
@@ -142,9 +179,14 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
             }
         });
         let limits = file.limits.as_ref();
-        let max_header_bytes = limits.and_then(|l| l.max_header_bytes).map_or(64 * 1024, |s| s.0 as usize);
+        let max_header_bytes = limits
+            .and_then(|l| l.max_header_bytes)
+            .map_or(64 * 1024, |s| s.0 as usize);
         if max_header_bytes == 0 {
-            c.error(&path.key("limits").key("max_header_bytes"), "must be more than 0");
+            c.error(
+                &path.key("limits").key("max_header_bytes"),
+                "must be more than 0",
+            );
         }
         let mut trusted_proxies = Vec::new();
         for (i, text) in file.trusted_proxies.iter().enumerate() {
@@ -179,7 +221,12 @@ fn parse_net(text: &str) -> Option<IpNet> {
         .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
-fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile) -> Option<Upstream> {
+fn upstream(
+    c: &mut Checker,
+    path: &ConfigPath,
+    name: &str,
+    file: &UpstreamFile,
+) -> Option<Upstream> {
     let errors_before = c.errors.len();
     if file.targets.is_empty() {
         c.error(&path.key("targets"), "at least one target is required");
@@ -191,7 +238,10 @@ fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile)
         .map(|(i, t)| {
             let target_path = path.key("targets").index(i);
             if !valid_host_port(&t.address) {
-                c.error(&target_path.key("address"), format!("invalid address {:?}; expected host:port", t.address));
+                c.error(
+                    &target_path.key("address"),
+                    format!("invalid address {:?}; expected host:port", t.address),
+                );
             }
             let weight = t.weight.unwrap_or(1);
             if weight == 0 {
@@ -203,18 +253,27 @@ fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile)
             }
         })
         .collect();
-    let balance = match (file.balance.unwrap_or(BalanceFile::RoundRobin), &file.hash_on) {
+    let balance = match (
+        file.balance.unwrap_or(BalanceFile::RoundRobin),
+        &file.hash_on,
+    ) {
         (BalanceFile::ConsistentHash, Some(key)) => Balance::ConsistentHash(match key {
             HashOnFile::Header(h) => HashKey::Header(h.to_ascii_lowercase()),
             HashOnFile::Cookie(name) => HashKey::Cookie(name.clone()),
             HashOnFile::ClientIp => HashKey::ClientIp,
         }),
         (BalanceFile::ConsistentHash, None) => {
-            c.error(&path.key("balance"), "consistent_hash needs `hash_on` (header, cookie or client_ip)");
+            c.error(
+                &path.key("balance"),
+                "consistent_hash needs `hash_on` (header, cookie or client_ip)",
+            );
             Balance::RoundRobin
         }
         (_, Some(_)) => {
-            c.error(&path.key("hash_on"), "`hash_on` is only used with `balance: consistent_hash`");
+            c.error(
+                &path.key("hash_on"),
+                "`hash_on` is only used with `balance: consistent_hash`",
+            );
             Balance::RoundRobin
         }
         (BalanceFile::RoundRobin, None) => Balance::RoundRobin,
@@ -225,12 +284,21 @@ fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile)
     let health_check = file.health_check.as_ref().map(|h| {
         let hc_path = path.key("health_check");
         if !h.path.starts_with('/') {
-            c.error(&hc_path.key("path"), format!("path {:?} must start with /", h.path));
+            c.error(
+                &hc_path.key("path"),
+                format!("path {:?} must start with /", h.path),
+            );
         }
         let expected_status = match &h.expected_status {
             None => (200, 399),
             Some(range) => parse_status_range(&range.0).unwrap_or_else(|| {
-                c.error(&hc_path.key("expected_status"), format!("invalid status range {:?}; expected e.g. 200-399 or 204", range.0));
+                c.error(
+                    &hc_path.key("expected_status"),
+                    format!(
+                        "invalid status range {:?}; expected e.g. 200-399 or 204",
+                        range.0
+                    ),
+                );
                 (200, 399)
             }),
         };
@@ -251,7 +319,10 @@ fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile)
     let passive_health = file.passive_health.as_ref().map(|p| {
         let max_failures = p.max_failures.unwrap_or(5);
         if max_failures == 0 {
-            c.error(&path.key("passive_health").key("max_failures"), "max_failures must be at least 1");
+            c.error(
+                &path.key("passive_health").key("max_failures"),
+                "max_failures must be at least 1",
+            );
         }
         PassiveHealth {
             max_failures,
@@ -260,12 +331,24 @@ fn upstream(c: &mut Checker, path: &ConfigPath, name: &str, file: &UpstreamFile)
     });
     let t = file.timeouts.as_ref();
     let timeouts = Timeouts {
-        connect: t.and_then(|t| t.connect).map_or(Duration::from_secs(2), |d| d.0),
-        read: t.and_then(|t| t.read).map_or(Duration::from_secs(30), |d| d.0),
-        write: t.and_then(|t| t.write).map_or(Duration::from_secs(30), |d| d.0),
-        idle: t.and_then(|t| t.idle).map_or(Duration::from_secs(60), |d| d.0),
+        connect: t
+            .and_then(|t| t.connect)
+            .map_or(Duration::from_secs(2), |d| d.0),
+        read: t
+            .and_then(|t| t.read)
+            .map_or(Duration::from_secs(30), |d| d.0),
+        write: t
+            .and_then(|t| t.write)
+            .map_or(Duration::from_secs(30), |d| d.0),
+        idle: t
+            .and_then(|t| t.idle)
+            .map_or(Duration::from_secs(60), |d| d.0),
     };
-    for (field, value) in [("connect", timeouts.connect), ("read", timeouts.read), ("write", timeouts.write)] {
+    for (field, value) in [
+        ("connect", timeouts.connect),
+        ("read", timeouts.read),
+        ("write", timeouts.write),
+    ] {
         if value.is_zero() {
             c.error(&path.key("timeouts").key(field), "must be more than 0");
         }
@@ -296,7 +379,9 @@ fn valid_host_port(address: &str) -> bool {
     match address.rsplit_once(':') {
         Some((host, port)) => {
             let host = host.trim_start_matches('[').trim_end_matches(']');
-            !host.is_empty() && !host.contains(char::is_whitespace) && port.parse::<u16>().is_ok_and(|p| p > 0)
+            !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
         }
         None => false,
     }
@@ -318,9 +403,13 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     let errors_before = c.errors.len();
     let l = file.limits.as_ref();
     let limits = FilterLimits {
-        call_deadline: l.and_then(|l| l.call_deadline).map_or(Duration::from_millis(100), |d| d.0),
+        call_deadline: l
+            .and_then(|l| l.call_deadline)
+            .map_or(Duration::from_millis(100), |d| d.0),
         memory_bytes: l.and_then(|l| l.memory).map_or(64 << 20, |s| s.0 as usize),
-        max_body_bytes: l.and_then(|l| l.max_body_bytes).map_or(1 << 20, |s| s.0 as usize),
+        max_body_bytes: l
+            .and_then(|l| l.max_body_bytes)
+            .map_or(1 << 20, |s| s.0 as usize),
         recycle_after: l.and_then(|l| l.recycle_after).unwrap_or(10_000),
         max_idle_instances: l.and_then(|l| l.max_idle_instances).unwrap_or(64),
     };
@@ -340,7 +429,8 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     if file.module.trim().is_empty() {
         c.error(&path.key("module"), "module path is empty");
     }
-    let config_json = node_at(&c.doc.root, &path.key("config")).map_or(serde_json::Value::Null, to_json);
+    let config_json =
+        node_at(&c.doc.root, &path.key("config")).map_or(serde_json::Value::Null, to_json);
     (c.errors.len() == errors_before).then(|| Filter {
         name: name.to_owned(),
         module: c.resolve(&file.module),
@@ -363,19 +453,32 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
     let doc = c.doc;
     for (path, index, file) in &doc.routes {
         let errors_before = c.errors.len();
-        let name = file.name.clone().unwrap_or_else(|| format!("routes[{index}]"));
+        let name = file
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("routes[{index}]"));
         if !names.insert(name.clone()) {
             c.error(&path.key("name"), format!("duplicate route name {name:?}"));
         }
-        let matcher = file.matcher.as_ref().map(|m| route_match(c, &path.key("match"), m)).unwrap_or_default();
+        let matcher = file
+            .matcher
+            .as_ref()
+            .map(|m| route_match(c, &path.key("match"), m))
+            .unwrap_or_default();
         let action = match (&file.upstream, &file.respond) {
             (Some(upstream), None) => {
                 if !upstreams.contains(upstream.as_str()) {
-                    c.error(&path.key("upstream"), format!("unknown upstream {upstream:?}"));
+                    c.error(
+                        &path.key("upstream"),
+                        format!("unknown upstream {upstream:?}"),
+                    );
                 }
                 let strip_prefix = file.strip_prefix.unwrap_or(false);
                 if strip_prefix && !matches!(matcher.path, Some(PathMatch::Prefix(_))) {
-                    c.error(&path.key("strip_prefix"), "strip_prefix needs a `prefix` path match");
+                    c.error(
+                        &path.key("strip_prefix"),
+                        "strip_prefix needs a `prefix` path match",
+                    );
                 }
                 Some(RouteAction::Proxy(ProxyAction {
                     upstream: upstream.clone(),
@@ -386,21 +489,36 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
             (None, Some(respond)) => {
                 for field in ["strip_prefix", "host_rewrite"] {
                     if node_at(&doc.root, &path.key(field)).is_some() {
-                        c.error(&path.key(field), format!("`{field}` only applies to routes with an `upstream`"));
+                        c.error(
+                            &path.key(field),
+                            format!("`{field}` only applies to routes with an `upstream`"),
+                        );
                     }
                 }
                 let status = respond.status.unwrap_or(200);
                 if !(100..=599).contains(&status) {
-                    c.error(&path.key("respond").key("status"), format!("status {status} is not in 100-599"));
+                    c.error(
+                        &path.key("respond").key("status"),
+                        format!("status {status} is not in 100-599"),
+                    );
                 }
                 for (header, value) in &respond.headers {
-                    if http_name(header).is_none() || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                        c.error(&path.key("respond").key("headers").key(header), "invalid header name or value");
+                    if http_name(header).is_none()
+                        || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+                    {
+                        c.error(
+                            &path.key("respond").key("headers").key(header),
+                            "invalid header name or value",
+                        );
                     }
                 }
                 Some(RouteAction::Respond(DirectResponse {
                     status,
-                    headers: respond.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
+                    headers: respond
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                        .collect(),
                     body: respond.body.clone(),
                 }))
             }
@@ -411,7 +529,10 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
         };
         for (i, filter) in file.filters.iter().enumerate() {
             if !filters.contains(filter.as_str()) {
-                c.error(&path.key("filters").index(i), format!("unknown filter {filter:?}"));
+                c.error(
+                    &path.key("filters").index(i),
+                    format!("unknown filter {filter:?}"),
+                );
             }
         }
         if let (Some(action), true) = (action, c.errors.len() == errors_before) {
@@ -432,7 +553,11 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
     let mut hosts = Vec::new();
     for (i, host) in file.hosts.iter().enumerate() {
         let host = host.to_ascii_lowercase();
-        let valid_label = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
+        let valid_label = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.')
+        };
         match host.strip_prefix("*.") {
             Some(rest) if valid_label(rest) && !rest.contains('*') => hosts.push(HostMatch::WildcardSuffix(format!(".{rest}"))),
             None if valid_label(&host) => hosts.push(HostMatch::Exact(host)),
@@ -447,25 +572,37 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
         match (&p.prefix, &p.exact, &p.regex) {
             (Some(prefix), None, None) => {
                 if !prefix.starts_with('/') {
-                    c.error(&path.key("prefix"), format!("prefix {prefix:?} must start with /"));
+                    c.error(
+                        &path.key("prefix"),
+                        format!("prefix {prefix:?} must start with /"),
+                    );
                 }
                 Some(PathMatch::Prefix(prefix.clone()))
             }
             (None, Some(exact), None) => {
                 if !exact.starts_with('/') {
-                    c.error(&path.key("exact"), format!("path {exact:?} must start with /"));
+                    c.error(
+                        &path.key("exact"),
+                        format!("path {exact:?} must start with /"),
+                    );
                 }
                 Some(PathMatch::Exact(exact.clone()))
             }
             (None, None, Some(regex)) => match Regex::new(regex) {
                 Ok(r) => Some(PathMatch::Regex(r)),
                 Err(e) => {
-                    c.error(&path.key("regex"), format!("invalid regex: {}", one_line(&e.to_string())));
+                    c.error(
+                        &path.key("regex"),
+                        format!("invalid regex: {}", one_line(&e.to_string())),
+                    );
                     None
                 }
             },
             _ => {
-                c.error(&path, "a path match needs exactly one of `prefix`, `exact` or `regex`");
+                c.error(
+                    &path,
+                    "a path match needs exactly one of `prefix`, `exact` or `regex`",
+                );
                 None
             }
         }
@@ -474,7 +611,10 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
     for (i, method) in file.methods.iter().enumerate() {
         let upper = method.to_ascii_uppercase();
         if upper.is_empty() || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
-            c.error(&path.key("methods").index(i), format!("invalid method {method:?}"));
+            c.error(
+                &path.key("methods").index(i),
+                format!("invalid method {method:?}"),
+            );
         }
         methods.push(upper);
     }
@@ -486,7 +626,10 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
             let item = path.key("headers").index(i);
             let name = http_name(&h.name);
             if name.is_none() {
-                c.error(&item.key("name"), format!("invalid header name {:?}", h.name));
+                c.error(
+                    &item.key("name"),
+                    format!("invalid header name {:?}", h.name),
+                );
             }
             let value = value_match(c, &item, h)?;
             Some(HeaderMatch { name: name?, value })
@@ -517,19 +660,28 @@ fn value_match(c: &mut Checker, path: &ConfigPath, file: &ValueMatchFile) -> Opt
     match (file.present, &file.exact, &file.regex) {
         (Some(true), None, None) => Some(ValueMatch::Present),
         (Some(false), None, None) => {
-            c.error(&path.key("present"), "`present: false` matches nothing; use a route without the condition");
+            c.error(
+                &path.key("present"),
+                "`present: false` matches nothing; use a route without the condition",
+            );
             None
         }
         (None, Some(exact), None) => Some(ValueMatch::Exact(exact.clone())),
         (None, None, Some(regex)) => match Regex::new(regex) {
             Ok(r) => Some(ValueMatch::Regex(r)),
             Err(e) => {
-                c.error(&path.key("regex"), format!("invalid regex: {}", one_line(&e.to_string())));
+                c.error(
+                    &path.key("regex"),
+                    format!("invalid regex: {}", one_line(&e.to_string())),
+                );
                 None
             }
         },
         _ => {
-            c.error(path, "needs exactly one of `present: true`, `exact` or `regex`");
+            c.error(
+                path,
+                "needs exactly one of `present: true`, `exact` or `regex`",
+            );
             None
         }
     }
@@ -575,7 +727,10 @@ fn admin(c: &mut Checker) -> Option<Admin> {
     match text.parse::<SocketAddr>() {
         Ok(address) => Some(Admin { address }),
         Err(_) => {
-            c.error(&ConfigPath::default().key("admin").key("address"), format!("invalid address {text:?}; expected ip:port"));
+            c.error(
+                &ConfigPath::default().key("admin").key("address"),
+                format!("invalid address {text:?}; expected ip:port"),
+            );
             None
         }
     }

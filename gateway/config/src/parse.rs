@@ -8,9 +8,7 @@ use marked_yaml::Node;
 use serde::de::DeserializeOwned;
 
 use crate::error::ConfigError;
-use crate::schema::{
-    AdminFile, FilterFile, ListenerFile, RouteFile, ServerFile, UpstreamFile,
-};
+use crate::schema::{AdminFile, FilterFile, ListenerFile, RouteFile, ServerFile, UpstreamFile};
 
 /// A dotted path into the document: `routes[0].match.path`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,7 +97,11 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         listeners_present: false,
     };
     let Some(mapping) = root.as_mapping() else {
-        errors.push(error_at(&ConfigPath::default(), node_line(&root), "the config must be a mapping of sections"));
+        errors.push(error_at(
+            &ConfigPath::default(),
+            node_line(&root),
+            "the config must be a mapping of sections",
+        ));
         return None;
     };
     let top = ConfigPath::default();
@@ -145,7 +147,10 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             other => errors.push(error_at(
                 &path,
                 key_node_line(key),
-                &format!("unknown section `{other}`, expected one of {}", SECTIONS.join(", ")),
+                &format!(
+                    "unknown section `{other}`, expected one of {}",
+                    SECTIONS.join(", ")
+                ),
             )),
         }
     }
@@ -161,11 +166,18 @@ fn node_line(node: &Node) -> Option<usize> {
     node.span().start().map(|m| m.line())
 }
 
-fn item<T: DeserializeOwned>(node: &Node, path: &ConfigPath, errors: &mut Vec<ConfigError>) -> Option<T> {
+fn item<T: DeserializeOwned>(
+    node: &Node,
+    path: &ConfigPath,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
     match marked_yaml::from_node::<T>(node) {
         Ok(value) => Some(value),
         Err(err) => {
-            let at = err.start_mark().map(|m| m.line()).or_else(|| node_line(node));
+            let at = err
+                .start_mark()
+                .map(|m| m.line())
+                .or_else(|| node_line(node));
             errors.push(error_at(path, at, &serde_message(&err.to_string())));
             None
         }
@@ -181,7 +193,11 @@ fn serde_message(message: &str) -> String {
     }
 }
 
-fn sequence<'a>(node: &'a Node, path: &ConfigPath, errors: &mut Vec<ConfigError>) -> Vec<(usize, &'a Node)> {
+fn sequence<'a>(
+    node: &'a Node,
+    path: &ConfigPath,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<(usize, &'a Node)> {
     match node.as_sequence() {
         Some(seq) => seq.iter().enumerate().collect(),
         None => {
@@ -191,11 +207,22 @@ fn sequence<'a>(node: &'a Node, path: &ConfigPath, errors: &mut Vec<ConfigError>
     }
 }
 
-fn named<'a>(node: &'a Node, path: &ConfigPath, errors: &mut Vec<ConfigError>) -> Vec<(String, &'a Node)> {
+fn named<'a>(
+    node: &'a Node,
+    path: &ConfigPath,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<(String, &'a Node)> {
     match node.as_mapping() {
-        Some(map) => map.iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+        Some(map) => map
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v))
+            .collect(),
         None => {
-            errors.push(error_at(path, node_line(node), "expected a mapping of names to definitions"));
+            errors.push(error_at(
+                path,
+                node_line(node),
+                "expected a mapping of names to definitions",
+            ));
             Vec::new()
         }
     }
@@ -212,8 +239,14 @@ pub fn error_at(path: &ConfigPath, line: Option<usize>, message: &str) -> Config
 fn load_error(err: &marked_yaml::LoadError) -> ConfigError {
     use marked_yaml::LoadError::*;
     let (marker, message) = match err {
-        TopLevelMustBeMapping(m) => (Some(*m), "the config must be a mapping of sections".to_owned()),
-        UnexpectedAnchor(m) => (Some(*m), "YAML anchors and aliases are not supported".to_owned()),
+        TopLevelMustBeMapping(m) => (
+            Some(*m),
+            "the config must be a mapping of sections".to_owned(),
+        ),
+        UnexpectedAnchor(m) => (
+            Some(*m),
+            "YAML anchors and aliases are not supported".to_owned(),
+        ),
         MappingKeyMustBeScalar(m) => (Some(*m), "mapping keys must be plain values".to_owned()),
         UnexpectedTag(m) => (Some(*m), "YAML tags are not supported".to_owned()),
         ScanError(m, e) => (Some(*m), format!("invalid YAML: {e}")),
@@ -290,6 +323,10 @@ pub fn to_json(node: &Node) -> serde_json::Value {
             }
         }
         Node::Sequence(seq) => Value::Array(seq.iter().map(to_json).collect()),
-        Node::Mapping(map) => Value::Object(map.iter().map(|(k, v)| (k.as_str().to_owned(), to_json(v))).collect()),
+        Node::Mapping(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), to_json(v)))
+                .collect(),
+        ),
     }
 }

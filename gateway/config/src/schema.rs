@@ -225,7 +225,8 @@ pub struct FilterFile {
     /// The component (`.wasm`), relative to this file.
     pub module: String,
     /// Any value; handed to the filter's `init` as JSON.
-    #[allow(dead_code)] // Declared for the schema and unknown-field checks; read from the node tree.
+    #[allow(dead_code)]
+    // Declared for the schema and unknown-field checks; read from the node tree.
     pub config: Option<AnyValue>,
     pub limits: Option<FilterLimitsFile>,
     /// `fail_closed` (default): 503 when the filter fails; `fail_open`: skip it.

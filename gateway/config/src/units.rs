@@ -23,7 +23,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let invalid = || format!("invalid size {text:?}; write e.g. 512, 64KiB, 10MiB");
     let number: u64 = number.parse().map_err(|_| invalid())?;
@@ -37,20 +39,26 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "GiB" => 1 << 30,
         _ => return Err(invalid()),
     };
-    number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("size {text:?} is too large"))
 }
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_duration(&text).map(HumanDuration).map_err(serde::de::Error::custom)
+        parse_duration(&text)
+            .map(HumanDuration)
+            .map_err(serde::de::Error::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_size(&text).map(ByteSize).map_err(serde::de::Error::custom)
+        parse_size(&text)
+            .map(ByteSize)
+            .map_err(serde::de::Error::custom)
     }
 }
 

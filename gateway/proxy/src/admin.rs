@@ -22,8 +22,16 @@ pub struct AdminApp {
 }
 
 impl AdminApp {
-    pub fn new(snapshots: Arc<SnapshotStore>, state: Arc<ReloadState>, reloads: mpsc::Sender<ReloadRequest>) -> Self {
-        AdminApp { snapshots, state, reloads }
+    pub fn new(
+        snapshots: Arc<SnapshotStore>,
+        state: Arc<ReloadState>,
+        reloads: mpsc::Sender<ReloadRequest>,
+    ) -> Self {
+        AdminApp {
+            snapshots,
+            state,
+            reloads,
+        }
     }
 
     pub fn service(self, address: &str) -> Service<AdminApp> {
@@ -48,14 +56,23 @@ impl AdminApp {
 
     async fn reload(&self) -> (StatusCode, serde_json::Value) {
         let (reply, outcome) = oneshot::channel();
-        let request = ReloadRequest { trigger: Trigger::Admin, reply: Some(reply) };
+        let request = ReloadRequest {
+            trigger: Trigger::Admin,
+            reply: Some(reply),
+        };
         if self.reloads.send(request).await.is_err() {
-            return (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "the reloader is not running" }));
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "the reloader is not running" }),
+            );
         }
         match outcome.await {
             Ok(outcome) if outcome.ok => (StatusCode::OK, json!(outcome)),
             Ok(outcome) => (StatusCode::UNPROCESSABLE_ENTITY, json!(outcome)),
-            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "the reloader stopped" })),
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "the reloader stopped" }),
+            ),
         }
     }
 }
@@ -67,8 +84,14 @@ impl ServeHttp for AdminApp {
         let (status, body) = match (req.method.as_str(), req.uri.path()) {
             ("GET", "/admin/config") => (StatusCode::OK, self.config_status()),
             ("POST", "/admin/reload") => self.reload().await,
-            (_, "/admin/config" | "/admin/reload") => (StatusCode::METHOD_NOT_ALLOWED, json!({ "error": "method not allowed" })),
-            _ => (StatusCode::NOT_FOUND, json!({ "error": "no such admin endpoint" })),
+            (_, "/admin/config" | "/admin/reload") => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({ "error": "method not allowed" }),
+            ),
+            _ => (
+                StatusCode::NOT_FOUND,
+                json!({ "error": "no such admin endpoint" }),
+            ),
         };
         let body = body.to_string().into_bytes();
         Response::builder()

@@ -21,7 +21,10 @@ pub enum Outcome {
     Continue,
     Respond(FilterResponse),
     /// A fail-closed filter failed.
-    Failed { filter: String, error: CallError },
+    Failed {
+        filter: String,
+        error: CallError,
+    },
 }
 
 /// Per-request state of a chain: one instance per filter, checked out on first

@@ -31,7 +31,9 @@ pub fn set_forwarded(
     tls: bool,
     original_host: Option<&str>,
 ) -> pingora::Result<()> {
-    let peer_text = peer.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
+    let peer_text = peer
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into());
     let incoming_for = trusted
         .then(|| joined(&req.headers, "x-forwarded-for"))
         .flatten();
@@ -41,9 +43,7 @@ pub fn set_forwarded(
     };
     req.insert_header("x-forwarded-for", forwarded_for)?;
 
-    let keep = |req: &RequestHeader, name: &str| {
-        trusted && req.headers.contains_key(name)
-    };
+    let keep = |req: &RequestHeader, name: &str| trusted && req.headers.contains_key(name);
     if !keep(req, "x-forwarded-proto") {
         req.insert_header("x-forwarded-proto", if tls { "https" } else { "http" })?;
     }
@@ -78,7 +78,9 @@ pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty() && !(upgrade && t == "upgrade") && t != "close" && t != "keep-alive")
+        .filter(|t| {
+            !t.is_empty() && !(upgrade && t == "upgrade") && t != "close" && t != "keep-alive"
+        })
         .collect();
     names.extend(HOP_BY_HOP.iter().map(|n| n.to_string()));
     if !upgrade {

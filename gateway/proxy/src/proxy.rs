@@ -105,7 +105,11 @@ impl ProxyHttp for WeirProxy {
         }
     }
 
-    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<bool> {
+    async fn request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<bool> {
         ctx.client_ip = session
             .client_addr()
             .and_then(|a| a.as_inet())
@@ -128,11 +132,15 @@ impl ProxyHttp for WeirProxy {
         };
         let req = session.req_header();
         if header_bytes(req) > listener.limits.max_header_bytes {
-            return self.respond_error(session, ctx, 431, "request headers too large").await;
+            return self
+                .respond_error(session, ctx, 431, "request headers too large")
+                .await;
         }
         if let (Some(max), Some(len)) = (listener.limits.max_body_bytes, content_length(req)) {
             if len > max {
-                return self.respond_error(session, ctx, 413, "request body too large").await;
+                return self
+                    .respond_error(session, ctx, 413, "request body too large")
+                    .await;
             }
         }
 
@@ -170,26 +178,43 @@ impl ProxyHttp for WeirProxy {
             match outcome {
                 Outcome::Continue => {}
                 Outcome::Respond(r) => {
-                    return self.respond_local(session, ctx, LocalResponse::from_filter(r)).await;
+                    return self
+                        .respond_local(session, ctx, LocalResponse::from_filter(r))
+                        .await;
                 }
                 Outcome::Failed { filter, error } => {
                     ctx.error = Some(format!("filter {filter:?} {error}"));
-                    return self.respond_error(session, ctx, 503, &format!("filter {filter:?} failed")).await;
+                    return self
+                        .respond_error(session, ctx, 503, &format!("filter {filter:?} failed"))
+                        .await;
                 }
             }
         }
 
         if let Action::Respond(direct) = &route.action {
-            return self.respond_local(session, ctx, LocalResponse::direct(direct)).await;
+            return self
+                .respond_local(session, ctx, LocalResponse::direct(direct))
+                .await;
         }
         Ok(false)
     }
 
-    async fn upstream_peer(&self, session: &mut Session, ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
-        let pool = ctx.pool().cloned().ok_or_else(|| Error::new(ErrorType::InternalError))?;
+    async fn upstream_peer(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<Box<HttpPeer>> {
+        let pool = ctx
+            .pool()
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorType::InternalError))?;
         let key = hash_key(&pool, session.req_header(), ctx.client_ip);
         let Some(index) = pool.select(key, &ctx.tried) else {
-            ctx.pending = Some(LocalResponse::error(502, "no upstream target available", &ctx.request_id));
+            ctx.pending = Some(LocalResponse::error(
+                502,
+                "no upstream target available",
+                &ctx.request_id,
+            ));
             return Err(Error::new(LOCAL_RESPONSE));
         };
         ctx.tried.push(index);
@@ -201,7 +226,11 @@ impl ProxyHttp for WeirProxy {
         let sni = tls
             .and_then(|t| t.sni.clone())
             .unwrap_or_else(|| host_part(&target.address).to_owned());
-        let mut peer = HttpPeer::new(target.socket_addr, tls.is_some(), if tls.is_some() { sni } else { String::new() });
+        let mut peer = HttpPeer::new(
+            target.socket_addr,
+            tls.is_some(),
+            if tls.is_some() { sni } else { String::new() },
+        );
         let t = &definition.timeouts;
         peer.options.connection_timeout = Some(t.connect);
         peer.options.total_connection_timeout = Some(t.connect);
@@ -231,17 +260,29 @@ impl ProxyHttp for WeirProxy {
             .listeners
             .iter()
             .find(|l| l.name == self.listener);
-        let trusted = listener.is_some_and(|l| forwarded::is_trusted(ctx.client_ip, &l.trusted_proxies));
+        let trusted =
+            listener.is_some_and(|l| forwarded::is_trusted(ctx.client_ip, &l.trusted_proxies));
         let original_host = upstream
             .headers
             .get(http::header::HOST)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or_else(|| upstream.uri.authority().map(|a| a.to_string()));
-        forwarded::set_forwarded(upstream, ctx.client_ip, trusted, self.tls, original_host.as_deref())?;
+        forwarded::set_forwarded(
+            upstream,
+            ctx.client_ip,
+            trusted,
+            self.tls,
+            original_host.as_deref(),
+        )?;
 
         if let Some(RouteEntry {
-            action: Action::Proxy { strip_prefix, host_rewrite, .. },
+            action:
+                Action::Proxy {
+                    strip_prefix,
+                    host_rewrite,
+                    ..
+                },
             ..
         }) = ctx.route()
         {
@@ -251,11 +292,9 @@ impl ProxyHttp for WeirProxy {
                     Some(q) => format!("{stripped}?{q}"),
                     None => stripped,
                 };
-                upstream.set_uri(
-                    path_and_query
-                        .parse()
-                        .map_err(|_| Error::explain(ErrorType::InternalError, "stripped path is not a valid URI"))?,
-                );
+                upstream.set_uri(path_and_query.parse().map_err(|_| {
+                    Error::explain(ErrorType::InternalError, "stripped path is not a valid URI")
+                })?);
             }
             if let Some(host) = host_rewrite {
                 upstream.insert_header(http::header::HOST, host.as_str())?;
@@ -286,7 +325,11 @@ impl ProxyHttp for WeirProxy {
             .find(|l| l.name == self.listener)
             .and_then(|l| l.limits.max_body_bytes);
         if max.is_some_and(|max| ctx.request_body_bytes > max) {
-            ctx.pending = Some(LocalResponse::error(413, "request body too large", &ctx.request_id));
+            ctx.pending = Some(LocalResponse::error(
+                413,
+                "request body too large",
+                &ctx.request_id,
+            ));
             return Err(Error::new(LOCAL_RESPONSE));
         }
         let Some(buffer) = ctx.request_body.as_mut() else {
@@ -295,9 +338,16 @@ impl ProxyHttp for WeirProxy {
         if let Some(chunk) = body.take() {
             buffer.extend_from_slice(&chunk);
         }
-        let cap = ctx.chain.as_ref().map_or(usize::MAX, |c| c.request_body_cap());
+        let cap = ctx
+            .chain
+            .as_ref()
+            .map_or(usize::MAX, |c| c.request_body_cap());
         if buffer.len() > cap {
-            ctx.pending = Some(LocalResponse::error(413, "request body too large for the route's filters", &ctx.request_id));
+            ctx.pending = Some(LocalResponse::error(
+                413,
+                "request body too large for the route's filters",
+                &ctx.request_id,
+            ));
             return Err(Error::new(LOCAL_RESPONSE));
         }
         if !end_of_stream {
@@ -316,7 +366,11 @@ impl ProxyHttp for WeirProxy {
             }
             Outcome::Failed { filter, error } => {
                 ctx.error = Some(format!("filter {filter:?} {error}"));
-                ctx.pending = Some(LocalResponse::error(503, &format!("filter {filter:?} failed"), &ctx.request_id));
+                ctx.pending = Some(LocalResponse::error(
+                    503,
+                    &format!("filter {filter:?} failed"),
+                    &ctx.request_id,
+                ));
                 Err(Error::new(LOCAL_RESPONSE))
             }
         }
@@ -331,7 +385,9 @@ impl ProxyHttp for WeirProxy {
         let status = upstream.status.as_u16();
         if let (Some(in_flight), Some(pool)) = (&ctx.in_flight, ctx.pool()) {
             if status >= 500 {
-                in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+                in_flight
+                    .target()
+                    .record_failure(pool.definition.passive_health.as_ref());
             } else {
                 in_flight.target().record_success();
             }
@@ -343,7 +399,9 @@ impl ProxyHttp for WeirProxy {
         upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
 
         if let Some(chain) = ctx.chain.as_mut() {
-            let phases = ctx.snapshot.routes[ctx.route.unwrap_or_default()].chain.phases;
+            let phases = ctx.snapshot.routes[ctx.route.unwrap_or_default()]
+                .chain
+                .phases;
             if phases.response_headers {
                 match run_response_headers(chain, upstream) {
                     Ok(()) => {}
@@ -373,7 +431,8 @@ impl ProxyHttp for WeirProxy {
     ) -> pingora::Result<Option<Duration>> {
         if let Some(replacement) = &ctx.response_replacement {
             *body = end_of_stream.then(|| replacement.clone());
-        } else if let (Some(buffer), false) = (ctx.response_body.as_mut(), ctx.response_passthrough) {
+        } else if let (Some(buffer), false) = (ctx.response_body.as_mut(), ctx.response_passthrough)
+        {
             if let Some(chunk) = body.take() {
                 buffer.extend_from_slice(&chunk);
             }
@@ -388,7 +447,10 @@ impl ProxyHttp for WeirProxy {
                 if let Outcome::Failed { filter, error } = chain.on_response_body(&mut whole) {
                     // The status line has gone out; all that is left is to cut the response.
                     ctx.error = Some(format!("filter {filter:?} {error}"));
-                    return Err(Error::explain(ErrorType::InternalError, "response body filter failed"));
+                    return Err(Error::explain(
+                        ErrorType::InternalError,
+                        "response body filter failed",
+                    ));
                 }
                 *body = Some(Bytes::from(whole));
             }
@@ -405,10 +467,14 @@ impl ProxyHttp for WeirProxy {
         mut e: Box<Error>,
     ) -> Box<Error> {
         if let (Some(in_flight), Some(pool)) = (ctx.in_flight.take(), ctx.pool()) {
-            in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+            in_flight
+                .target()
+                .record_failure(pool.definition.passive_health.as_ref());
             // Nothing was sent: any method may go to another target.
             let attempts = ctx.tried.len() as u32;
-            e.set_retry(attempts <= pool.definition.retries.count && attempts < pool.targets.len() as u32);
+            e.set_retry(
+                attempts <= pool.definition.retries.count && attempts < pool.targets.len() as u32,
+            );
         }
         e
     }
@@ -422,12 +488,17 @@ impl ProxyHttp for WeirProxy {
         client_reused: bool,
     ) -> Box<Error> {
         let mut e = e.more_context(format!("peer: {peer}"));
-        let Some(pool) = ctx.pool().cloned() else { return e };
+        let Some(pool) = ctx.pool().cloned() else {
+            return e;
+        };
         if let Some(in_flight) = ctx.in_flight.take() {
-            in_flight.target().record_failure(pool.definition.passive_health.as_ref());
+            in_flight
+                .target()
+                .record_failure(pool.definition.passive_health.as_ref());
         }
         let retries = &pool.definition.retries;
-        let method_ok = session.req_header().method.is_idempotent() || !retries.idempotent_only_after_connect;
+        let method_ok =
+            session.req_header().method.is_idempotent() || !retries.idempotent_only_after_connect;
         let attempts_left = (ctx.tried.len() as u32) <= retries.count;
         if method_ok && attempts_left && !session.as_ref().retry_buffer_truncated() {
             e.retry.decide_reuse(client_reused);
@@ -437,7 +508,12 @@ impl ProxyHttp for WeirProxy {
         e
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut RequestCtx,
+    ) -> FailToProxy {
         let response = match ctx.pending.take() {
             Some(local) => Some(local),
             None => {
@@ -546,7 +622,10 @@ impl WeirProxy {
 
 /// Runs `on-response-headers` over `header` and applies the edits. `Err` holds
 /// the response to send instead (a filter answered, or one failed closed).
-fn run_response_headers(chain: &mut ChainRun, header: &mut ResponseHeader) -> Result<(), LocalResponse> {
+fn run_response_headers(
+    chain: &mut ChainRun,
+    header: &mut ResponseHeader,
+) -> Result<(), LocalResponse> {
     chain.response = ResponseView {
         status: header.status.as_u16(),
         headers: header.headers.clone(),
@@ -616,9 +695,9 @@ fn apply_request_edits(req: &mut RequestHeader, view: &mut RequestView) -> pingo
             Some(q) => format!("{}?{q}", view.path),
             None => view.path.clone(),
         };
-        let uri = path_and_query
-            .parse()
-            .map_err(|_| Error::explain(ErrorType::InternalError, "a filter set an invalid path"))?;
+        let uri = path_and_query.parse().map_err(|_| {
+            Error::explain(ErrorType::InternalError, "a filter set an invalid path")
+        })?;
         req.set_uri(uri);
     }
     Ok(())
@@ -653,7 +732,9 @@ fn content_length(req: &RequestHeader) -> Option<u64> {
 fn hash_key(pool: &Pool, req: &RequestHeader, client_ip: Option<IpAddr>) -> Option<u64> {
     use crate::upstream::key_hash as h;
     match pool.hash_key()? {
-        weir_config::HashKey::Header(name) => req.headers.get(name.as_str()).map(|v| h(v.as_bytes())),
+        weir_config::HashKey::Header(name) => {
+            req.headers.get(name.as_str()).map(|v| h(v.as_bytes()))
+        }
         weir_config::HashKey::Cookie(name) => req
             .headers
             .get_all(http::header::COOKIE)
@@ -686,7 +767,9 @@ fn error_status(e: &Error) -> (u16, &'static str) {
     match e.etype() {
         HTTPStatus(code) => (*code, status_message(*code)),
         ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | TLSHandshakeFailure
-        | TLSHandshakeTimedout | InvalidCert | HandshakeError | ConnectProxyFailure => (502, "upstream unreachable"),
+        | TLSHandshakeTimedout | InvalidCert | HandshakeError | ConnectProxyFailure => {
+            (502, "upstream unreachable")
+        }
         ReadTimedout | WriteTimedout => (504, "upstream timed out"),
         _ => match e.esource() {
             pingora::ErrorSource::Upstream => (502, "upstream failed"),

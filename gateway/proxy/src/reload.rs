@@ -130,21 +130,37 @@ impl Reloader {
         match result {
             Ok(next) => {
                 let changes = diff(&current, &next);
-                let restart_required = listener_changes(&self.bound_listeners, &next.config.listeners);
+                let restart_required =
+                    listener_changes(&self.bound_listeners, &next.config.listeners);
                 let generation = next.generation;
                 self.snapshots.store(next);
                 *self.state.restart_required.lock().expect("state lock") = restart_required.clone();
                 tracing::info!(generation, duration_ms, ?trigger, changes = %serde_json::to_string(&changes).unwrap_or_default(), "config reloaded");
                 if !restart_required.is_empty() {
-                    tracing::warn!(?restart_required, "listener changes take effect after a restart");
+                    tracing::warn!(
+                        ?restart_required,
+                        "listener changes take effect after a restart"
+                    );
                 }
-                ReloadOutcome { trigger, ok: true, generation, duration_ms, errors: Vec::new(), changes, restart_required }
+                ReloadOutcome {
+                    trigger,
+                    ok: true,
+                    generation,
+                    duration_ms,
+                    errors: Vec::new(),
+                    changes,
+                    restart_required,
+                }
             }
             Err(errors) => {
                 for error in &errors {
                     tracing::error!(?trigger, "reload rejected: {error}");
                 }
-                tracing::error!(generation = current.generation, errors = errors.len(), "reload failed; still serving the running config");
+                tracing::error!(
+                    generation = current.generation,
+                    errors = errors.len(),
+                    "reload failed; still serving the running config"
+                );
                 *self.state.last_failure.lock().expect("state lock") = Some(Failure {
                     at_unix_ms: unix_ms(SystemTime::now()),
                     trigger,
@@ -171,7 +187,13 @@ impl Reloader {
         std::iter::once(self.config_path.as_path())
             .chain(snapshot.config.filters.values().map(|f| f.module.as_path()))
             .filter_map(|p| p.parent().map(Path::to_path_buf))
-            .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p
+                }
+            })
             .collect()
     }
 
@@ -186,56 +208,99 @@ impl Reloader {
 }
 
 fn build_next(path: &Path, wasm: &WasmHost, current: &Snapshot) -> Result<Snapshot, Vec<String>> {
-    let text = std::fs::read(path).map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
-    let config: Config = weir_config::load(path).map_err(|errors| errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    snapshot::build(config, content_hash(&text), current.generation + 1, wasm, Some(current))
+    let text =
+        std::fs::read(path).map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
+    let config: Config = weir_config::load(path)
+        .map_err(|errors| errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    snapshot::build(
+        config,
+        content_hash(&text),
+        current.generation + 1,
+        wasm,
+        Some(current),
+    )
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn unix_ms(t: SystemTime) -> u128 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 fn listener_changes(bound: &[Listener], next: &[Listener]) -> Vec<String> {
     let key = |l: &Listener| (l.name.clone(), l.address, l.tls.clone(), l.http2);
     let before: Vec<_> = bound.iter().map(key).collect();
     let after: Vec<_> = next.iter().map(key).collect();
-    if before == after { Vec::new() } else { vec!["listeners".into()] }
+    if before == after {
+        Vec::new()
+    } else {
+        vec!["listeners".into()]
+    }
 }
 
 fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
     let (o, n) = (&old.config, &new.config);
     Changes {
         routes: diff_by_name(
-            o.routes.iter().map(|r| (r.name.clone(), format!("{:?}", r))),
-            n.routes.iter().map(|r| (r.name.clone(), format!("{:?}", r))),
+            o.routes
+                .iter()
+                .map(|r| (r.name.clone(), format!("{:?}", r))),
+            n.routes
+                .iter()
+                .map(|r| (r.name.clone(), format!("{:?}", r))),
         ),
         upstreams: diff_by_name(
-            o.upstreams.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))),
-            n.upstreams.iter().map(|(k, v)| (k.clone(), format!("{v:?}"))),
+            o.upstreams
+                .iter()
+                .map(|(k, v)| (k.clone(), format!("{v:?}"))),
+            n.upstreams
+                .iter()
+                .map(|(k, v)| (k.clone(), format!("{v:?}"))),
         ),
         filters: diff_by_name(
-            o.filters.iter().map(|(k, v)| (k.clone(), filter_fingerprint(old, k, v))),
-            n.filters.iter().map(|(k, v)| (k.clone(), filter_fingerprint(new, k, v))),
+            o.filters
+                .iter()
+                .map(|(k, v)| (k.clone(), filter_fingerprint(old, k, v))),
+            n.filters
+                .iter()
+                .map(|(k, v)| (k.clone(), filter_fingerprint(new, k, v))),
         ),
     }
 }
 
 /// A filter changed if its settings or its module's bytes did.
 fn filter_fingerprint(s: &Snapshot, name: &str, f: &weir_config::Filter) -> String {
-    let module = s.filters.get(name).map(|l| l.module_digest()).unwrap_or_default();
+    let module = s
+        .filters
+        .get(name)
+        .map(|l| l.module_digest())
+        .unwrap_or_default();
     format!("{f:?}{module}")
 }
 
-fn diff_by_name(old: impl Iterator<Item = (String, String)>, new: impl Iterator<Item = (String, String)>) -> Diff {
+fn diff_by_name(
+    old: impl Iterator<Item = (String, String)>,
+    new: impl Iterator<Item = (String, String)>,
+) -> Diff {
     let old: std::collections::BTreeMap<_, _> = old.collect();
     let new: std::collections::BTreeMap<_, _> = new.collect();
     Diff {
-        added: new.keys().filter(|k| !old.contains_key(*k)).cloned().collect(),
-        removed: old.keys().filter(|k| !new.contains_key(*k)).cloned().collect(),
+        added: new
+            .keys()
+            .filter(|k| !old.contains_key(*k))
+            .cloned()
+            .collect(),
+        removed: old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect(),
         changed: new
             .iter()
             .filter(|(k, v)| old.get(*k).is_some_and(|ov| ov != *v))
@@ -254,11 +319,14 @@ impl BackgroundService for Reloader {
         let mut watcher = match self.start_watcher(events_tx.clone()) {
             Ok(w) => Some(w),
             Err(err) => {
-                tracing::error!("cannot watch the config files; reload with SIGHUP or the admin endpoint: {err}");
+                tracing::error!(
+                    "cannot watch the config files; reload with SIGHUP or the admin endpoint: {err}"
+                );
                 None
             }
         };
-        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut hangups =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         loop {
             let request = tokio::select! {
                 _ = shutdown.changed() => return,
@@ -293,29 +361,36 @@ impl Reloader {
     fn start_watcher(&self, events: mpsc::UnboundedSender<()>) -> notify::Result<WatchState> {
         let names = Arc::new(Mutex::new(self.watched_names()));
         let watched = names.clone();
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let Ok(event) = event else { return };
-            if event.kind.is_access() {
-                return;
-            }
-            let names = watched.lock().expect("watched names lock");
-            // Match on file names within the watched directories: editors
-            // rename temp files over the target, and Kubernetes swaps a
-            // `..data` symlink. A spurious match costs one reload that
-            // changes nothing.
-            let relevant = event.paths.iter().filter_map(|p| p.file_name()).any(|name| {
-                names.contains(name) || name.to_string_lossy().starts_with("..")
-            });
-            if relevant {
-                let _ = events.send(());
-            }
-        })?;
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let Ok(event) = event else { return };
+                if event.kind.is_access() {
+                    return;
+                }
+                let names = watched.lock().expect("watched names lock");
+                // Match on file names within the watched directories: editors
+                // rename temp files over the target, and Kubernetes swaps a
+                // `..data` symlink. A spurious match costs one reload that
+                // changes nothing.
+                let relevant = event
+                    .paths
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .any(|name| names.contains(name) || name.to_string_lossy().starts_with(".."));
+                if relevant {
+                    let _ = events.send(());
+                }
+            })?;
         let mut dirs = BTreeSet::new();
         for dir in self.watched_dirs() {
             watcher.watch(&dir, RecursiveMode::NonRecursive)?;
             dirs.insert(dir);
         }
-        Ok(WatchState { watcher, dirs, names })
+        Ok(WatchState {
+            watcher,
+            dirs,
+            names,
+        })
     }
 
     fn rewatch(&self, state: &mut WatchState) {

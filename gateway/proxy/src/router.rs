@@ -43,7 +43,9 @@ pub fn matches(m: &RouteMatch, req: &RequestFacts<'_>) -> bool {
 fn host_matches(m: &HostMatch, host: &str) -> bool {
     match m {
         HostMatch::Exact(h) => h == host,
-        HostMatch::WildcardSuffix(suffix) => host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+        HostMatch::WildcardSuffix(suffix) => {
+            host.len() > suffix.len() && host.ends_with(suffix.as_str())
+        }
     }
 }
 
@@ -81,10 +83,16 @@ pub fn request_host(headers: &HeaderMap, uri: &http::Uri) -> String {
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         // [::1]:8080
-        return host.split_once(']').map_or(host, |(h, _)| &host[..=h.len()]);
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..=h.len()]);
     }
     host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     })
 }
 
@@ -93,8 +101,19 @@ mod tests {
     use super::*;
     use weir_config::{HeaderMatch, QueryMatch};
 
-    fn facts<'a>(host: &'a str, path: &'a str, headers: &'a HeaderMap, query: Option<&'a str>) -> RequestFacts<'a> {
-        RequestFacts { host, path, method: "GET", headers, query }
+    fn facts<'a>(
+        host: &'a str,
+        path: &'a str,
+        headers: &'a HeaderMap,
+        query: Option<&'a str>,
+    ) -> RequestFacts<'a> {
+        RequestFacts {
+            host,
+            path,
+            method: "GET",
+            headers,
+            query,
+        }
     }
 
     #[test]
@@ -117,8 +136,14 @@ mod tests {
     #[test]
     fn headers_and_query_all_must_match() {
         let m = RouteMatch {
-            headers: vec![HeaderMatch { name: "x-env".into(), value: ValueMatch::Exact("staging".into()) }],
-            query: vec![QueryMatch { name: "debug".into(), value: ValueMatch::Regex(regex::Regex::new("^(1|true)$").unwrap()) }],
+            headers: vec![HeaderMatch {
+                name: "x-env".into(),
+                value: ValueMatch::Exact("staging".into()),
+            }],
+            query: vec![QueryMatch {
+                name: "debug".into(),
+                value: ValueMatch::Regex(regex::Regex::new("^(1|true)$").unwrap()),
+            }],
             ..Default::default()
         };
         let mut h = HeaderMap::new();

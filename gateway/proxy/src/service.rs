@@ -30,8 +30,13 @@ pub fn proxy_services(
 ) -> Result<Vec<Box<dyn ServiceWithDependents>>, ListenerError> {
     let mut services: Vec<Box<dyn ServiceWithDependents>> = Vec::new();
     for listener in listeners {
-        let proxy = WeirProxy::new(snapshots.clone(), listener.name.clone(), listener.tls.is_some());
-        let mut service = http_proxy_service_with_name(conf, proxy, &format!("weir listener {}", listener.name));
+        let proxy = WeirProxy::new(
+            snapshots.clone(),
+            listener.name.clone(),
+            listener.tls.is_some(),
+        );
+        let mut service =
+            http_proxy_service_with_name(conf, proxy, &format!("weir listener {}", listener.name));
         let address = listener.address.to_string();
         match &listener.tls {
             None => {
@@ -44,10 +49,13 @@ pub fn proxy_services(
             }
             Some(tls) => {
                 let certificates = SniCertificates::load(&listener.name, tls)?;
-                let mut settings = TlsSettings::with_callbacks(Box::new(certificates)).map_err(|e| ListenerError::Tls {
-                    listener: listener.name.clone(),
-                    reason: e.to_string(),
-                })?;
+                let mut settings =
+                    TlsSettings::with_callbacks(Box::new(certificates)).map_err(|e| {
+                        ListenerError::Tls {
+                            listener: listener.name.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?;
                 if listener.http2 {
                     settings.enable_h2();
                 }

@@ -44,10 +44,16 @@ impl SniCertificates {
             if chain.is_empty() {
                 return Err(err(&c.cert_path, "no certificate in file".into()));
             }
-            let key_pem = std::fs::read(&c.key_path).map_err(|e| err(&c.key_path, e.to_string()))?;
-            let key = PKey::private_key_from_pem(&key_pem).map_err(|e| err(&c.key_path, e.to_string()))?;
+            let key_pem =
+                std::fs::read(&c.key_path).map_err(|e| err(&c.key_path, e.to_string()))?;
+            let key = PKey::private_key_from_pem(&key_pem)
+                .map_err(|e| err(&c.key_path, e.to_string()))?;
             certs.push(LoadedCert {
-                names: c.server_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+                names: c
+                    .server_names
+                    .iter()
+                    .map(|n| n.to_ascii_lowercase())
+                    .collect(),
                 chain,
                 key,
             });
@@ -79,10 +85,16 @@ impl SniCertificates {
 impl TlsAccept for SniCertificates {
     async fn certificate_callback(&self, ssl: &mut TlsRef) {
         let sni = ssl.servername(NameType::HOST_NAME).map(str::to_owned);
-        let Some(cert) = self.pick(sni.as_deref()) else { return };
+        let Some(cert) = self.pick(sni.as_deref()) else {
+            return;
+        };
         let result = ext::ssl_use_certificate(ssl, &cert.chain[0])
             .and_then(|_| ext::ssl_use_private_key(ssl, &cert.key))
-            .and_then(|_| cert.chain[1..].iter().try_for_each(|c| ext::ssl_add_chain_cert(ssl, c)));
+            .and_then(|_| {
+                cert.chain[1..]
+                    .iter()
+                    .try_for_each(|c| ext::ssl_add_chain_cert(ssl, c))
+            });
         if let Err(err) = result {
             tracing::warn!(?sni, "cannot install certificate: {err}");
         }

@@ -19,7 +19,11 @@ fn module(file: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../filters/target/wasm32-wasip2/release")
         .join(file);
-    assert!(path.exists(), "{} is missing: run scripts/build-filters.sh first", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build-filters.sh first",
+        path.display()
+    );
     path
 }
 
@@ -83,10 +87,18 @@ fn warm_calls(c: &mut Criterion) {
         b.iter(|| instance.on_request_headers(&mut req, &mut ctx).unwrap())
     });
     group.bench_function("request_body_1KiB", |b| {
-        b.iter(|| instance.on_request_body(&mut req, &mut ctx, black_box(&body)).unwrap())
+        b.iter(|| {
+            instance
+                .on_request_body(&mut req, &mut ctx, black_box(&body))
+                .unwrap()
+        })
     });
     group.bench_function("response_headers", |b| {
-        b.iter(|| instance.on_response_headers(&mut req, &mut resp, &mut ctx).unwrap())
+        b.iter(|| {
+            instance
+                .on_response_headers(&mut req, &mut resp, &mut ctx)
+                .unwrap()
+        })
     });
     group.bench_function("response_body_1KiB", |b| {
         b.iter(|| {
@@ -96,12 +108,21 @@ fn warm_calls(c: &mut Criterion) {
         })
     });
     group.bench_function("log", |b| {
-        b.iter(|| instance.on_log(&mut req, &mut resp, &mut ctx, &info).unwrap())
+        b.iter(|| {
+            instance
+                .on_log(&mut req, &mut resp, &mut ctx, &info)
+                .unwrap()
+        })
     });
     group.finish();
 
     // A call that does work through the host: append one request header.
-    let tag = load(&host, "test_tag.wasm", r#"{"name":"bench"}"#, Isolation::Pooled);
+    let tag = load(
+        &host,
+        "test_tag.wasm",
+        r#"{"name":"bench"}"#,
+        Isolation::Pooled,
+    );
     let mut instance = tag.checkout().expect("instance");
     c.bench_function("warm_call_tag/request_headers_append", |b| {
         b.iter(|| {

@@ -112,14 +112,16 @@ impl ComponentCache {
         if let Some(target) = self.artifact_path(digest) {
             // Write then rename: a crash never leaves a torn artifact behind.
             let tmp = target.with_extension(format!("tmp{}", std::process::id()));
-            let written = std::fs::write(&tmp, &artifact).and_then(|_| std::fs::rename(&tmp, &target));
+            let written =
+                std::fs::write(&tmp, &artifact).and_then(|_| std::fs::rename(&tmp, &target));
             if let Err(err) = written {
                 tracing::warn!(path = %target.display(), "cannot write compiled artifact: {err}");
             }
         }
         // SAFETY: `artifact` was produced just above by this engine.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(engine, &artifact) }.map_err(compile_error)?;
+        let component =
+            unsafe { Component::deserialize(engine, &artifact) }.map_err(compile_error)?;
         Ok(component)
     }
 }

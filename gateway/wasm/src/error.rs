@@ -50,8 +50,7 @@ impl CallError {
         // StoreLimits with `trap_on_grow_failure` reports a refused
         // memory.grow as an error mentioning the limit.
         let text = format!("{err:#}");
-        if text.contains("forcing trap when growing memory")
-            || text.contains("memory minimum size")
+        if text.contains("forcing trap when growing memory") || text.contains("memory minimum size")
         {
             return CallError::MemoryLimit;
         }

@@ -114,7 +114,9 @@ impl LoadedFilter {
                 Ok((warm, _)) => warm,
                 Err(StartError::Call(err)) => return Err(err),
                 Err(StartError::Rejected(msg)) => {
-                    return Err(CallError::Instantiate(format!("init rejected the config: {msg}")));
+                    return Err(CallError::Instantiate(format!(
+                        "init rejected the config: {msg}"
+                    )));
                 }
             },
         };
@@ -123,7 +125,9 @@ impl LoadedFilter {
 
     /// Takes an instance back after a request, unless it is spent or the pool is full.
     pub(crate) fn give_back(&self, warm: Warm) {
-        if self.spec.isolation == Isolation::PerRequest || warm.uses >= self.spec.limits.recycle_after {
+        if self.spec.isolation == Isolation::PerRequest
+            || warm.uses >= self.spec.limits.recycle_after
+        {
             return;
         }
         let mut idle = self.idle.lock().expect("pool lock");

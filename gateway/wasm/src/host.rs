@@ -71,7 +71,9 @@ impl WasmHost {
             path: spec.module.clone(),
             source,
         })?;
-        let (component, digest) = self.cache.get_or_compile(&self.engine, &spec.module, &bytes)?;
+        let (component, digest) = self
+            .cache
+            .get_or_compile(&self.engine, &spec.module, &bytes)?;
         LoadedFilter::new(self, spec, &component, crate::cache::hex(&digest))
     }
 

@@ -106,7 +106,9 @@ impl FilterInstance {
         Ok(match decision {
             wit::RequestBodyDecision::Continue => RequestBodyDecision::Continue,
             wit::RequestBodyDecision::Replace(body) => RequestBodyDecision::Replace(body),
-            wit::RequestBodyDecision::Respond(r) => RequestBodyDecision::Respond(response_from_wit(r)?),
+            wit::RequestBodyDecision::Respond(r) => {
+                RequestBodyDecision::Respond(response_from_wit(r)?)
+            }
         })
     }
 
@@ -130,7 +132,12 @@ impl FilterInstance {
         body: &[u8],
     ) -> Result<ResponseBodyDecision, CallError> {
         let decision = self.call(req, Some(resp), ctx, |f, store| {
-            f.call_on_response_body(store, Resource::new_borrow(0), Resource::new_borrow(0), body)
+            f.call_on_response_body(
+                store,
+                Resource::new_borrow(0),
+                Resource::new_borrow(0),
+                body,
+            )
         })?;
         Ok(match decision {
             wit::ResponseBodyDecision::Continue => ResponseBodyDecision::Continue,
@@ -155,7 +162,12 @@ impl FilterInstance {
             error: info.error.clone(),
         };
         self.call(req, Some(resp), ctx, |f, store| {
-            f.call_on_log(store, Resource::new_borrow(0), Resource::new_borrow(0), &info)
+            f.call_on_log(
+                store,
+                Resource::new_borrow(0),
+                Resource::new_borrow(0),
+                &info,
+            )
         })
     }
 
@@ -170,7 +182,9 @@ impl FilterInstance {
         call: impl FnOnce(&Filter, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         let Some(warm) = self.warm.as_mut().map(SyncWrapper::get_mut) else {
-            return Err(CallError::Instantiate("instance was discarded after an earlier failure".into()));
+            return Err(CallError::Instantiate(
+                "instance was discarded after an earlier failure".into(),
+            ));
         };
         let keep = (self.filter.spec.on_error == OnError::FailOpen)
             .then(|| (req.clone(), resp.as_deref().cloned(), ctx.clone()));
@@ -229,11 +243,18 @@ fn decision_from_wit(d: wit::Decision) -> Result<Decision, CallError> {
 
 fn response_from_wit(r: wit::Response) -> Result<FilterResponse, CallError> {
     if !(100..=599).contains(&r.status) {
-        return Err(CallError::InvalidResult(format!("response status {} is not in 100..=599", r.status)));
+        return Err(CallError::InvalidResult(format!(
+            "response status {} is not in 100..=599",
+            r.status
+        )));
     }
     for (name, value) in &r.headers {
-        if http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_bytes(value).is_err() {
-            return Err(CallError::InvalidResult(format!("invalid response header {name:?}")));
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_bytes(value).is_err()
+        {
+            return Err(CallError::InvalidResult(format!(
+                "invalid response header {name:?}"
+            )));
         }
     }
     Ok(FilterResponse {

@@ -48,8 +48,9 @@ pub(crate) fn set_header(
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("invalid header name {name:?}"))?;
     // HeaderValue refuses CR, LF and NUL (and other control bytes but tab).
-    let value = HeaderValue::from_bytes(value)
-        .map_err(|_| format!("invalid value for header {name}: control characters are not allowed"))?;
+    let value = HeaderValue::from_bytes(value).map_err(|_| {
+        format!("invalid value for header {name}: control characters are not allowed")
+    })?;
     if append {
         headers.append(name.clone(), value.clone());
         edits.push(HeaderEdit::Append(name, value));
@@ -91,15 +92,22 @@ pub(crate) fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path must start with '/': {path:?}"));
     }
-    if path.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') {
-        return Err(format!("path contains a character not allowed in a path: {path:?}"));
+    if path
+        .bytes()
+        .any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#')
+    {
+        return Err(format!(
+            "path contains a character not allowed in a path: {path:?}"
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn check_query(query: &str) -> Result<(), String> {
     if query.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'#') {
-        return Err(format!("query contains a character not allowed in a query: {query:?}"));
+        return Err(format!(
+            "query contains a character not allowed in a query: {query:?}"
+        ));
     }
     Ok(())
 }

@@ -95,7 +95,11 @@ impl Balancer {
                             b += 1;
                         }
                         let (a, b) = (candidates[a], candidates[b]);
-                        Some(if targets[b].in_flight() < targets[a].in_flight() { b } else { a })
+                        Some(if targets[b].in_flight() < targets[a].in_flight() {
+                            b
+                        } else {
+                            a
+                        })
                     }
                 }
             }
@@ -142,7 +146,9 @@ fn smooth_weighted_order(targets: &[std::sync::Arc<TargetState>]) -> Vec<usize> 
             for (c, w) in current.iter_mut().zip(&weights) {
                 *c += w;
             }
-            let best = (0..current.len()).max_by_key(|&i| (current[i], -(i as i64))).unwrap_or(0);
+            let best = (0..current.len())
+                .max_by_key(|&i| (current[i], -(i as i64)))
+                .unwrap_or(0);
             current[best] -= sum;
             best
         })
@@ -169,7 +175,12 @@ mod tests {
             .collect()
     }
 
-    fn counts(b: &Balancer, t: &[Arc<TargetState>], n: usize, key: impl Fn(usize) -> Option<u64>) -> Vec<usize> {
+    fn counts(
+        b: &Balancer,
+        t: &[Arc<TargetState>],
+        n: usize,
+        key: impl Fn(usize) -> Option<u64>,
+    ) -> Vec<usize> {
         let mut c = vec![0; t.len()];
         for k in 0..n {
             c[b.pick(t, key(k), |_| true).unwrap()] += 1;
@@ -194,7 +205,9 @@ mod tests {
     fn round_robin_skips_unusable_targets() {
         let t = targets(&[1, 1, 1]);
         let b = Balancer::new(&Balance::RoundRobin, &t);
-        let picks: Vec<usize> = (0..4).map(|_| b.pick(&t, None, |i| i != 1).unwrap()).collect();
+        let picks: Vec<usize> = (0..4)
+            .map(|_| b.pick(&t, None, |i| i != 1).unwrap())
+            .collect();
         assert!(picks.iter().all(|&i| i != 1));
         assert_eq!(b.pick(&t, None, |_| false), None);
     }
@@ -203,10 +216,25 @@ mod tests {
     fn consistent_hash_is_sticky_and_moves_only_removed_keys() {
         let t = targets(&[1, 1, 1, 1]);
         let b = Balancer::new(&Balance::ConsistentHash(weir_config::HashKey::ClientIp), &t);
-        let before: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
-        let again: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true).unwrap()).collect();
+        let before: Vec<usize> = (0..200u32)
+            .map(|k| {
+                b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true)
+                    .unwrap()
+            })
+            .collect();
+        let again: Vec<usize> = (0..200u32)
+            .map(|k| {
+                b.pick(&t, Some(key_hash(&k.to_le_bytes())), |_| true)
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(before, again);
-        let after: Vec<usize> = (0..200u32).map(|k| b.pick(&t, Some(key_hash(&k.to_le_bytes())), |i| i != 2).unwrap()).collect();
+        let after: Vec<usize> = (0..200u32)
+            .map(|k| {
+                b.pick(&t, Some(key_hash(&k.to_le_bytes())), |i| i != 2)
+                    .unwrap()
+            })
+            .collect();
         for (x, y) in before.iter().zip(&after) {
             if *x != 2 {
                 assert_eq!(x, y, "keys on surviving targets must not move");

@@ -32,7 +32,9 @@ impl BackgroundService for HealthChecker {
             let snapshot = self.snapshots.load();
             for pool in snapshot.pools.values() {
                 if pool.definition.health_check.is_some()
-                    && !pool.checker_started.swap(true, std::sync::atomic::Ordering::Relaxed)
+                    && !pool
+                        .checker_started
+                        .swap(true, std::sync::atomic::Ordering::Relaxed)
                 {
                     tokio::spawn(watch_pool(Arc::downgrade(pool)));
                 }
@@ -98,7 +100,11 @@ fn http_check(pool: &Pool, settings: &HealthCheck) -> HttpHealthCheck {
     let tls = pool.definition.tls.as_ref();
     let host = tls
         .and_then(|t| t.sni.clone())
-        .or_else(|| pool.targets.first().map(|t| host_part(&t.address).to_owned()))
+        .or_else(|| {
+            pool.targets
+                .first()
+                .map(|t| host_part(&t.address).to_owned())
+        })
         .unwrap_or_default();
     let mut check = HttpHealthCheck::new(&host, tls.is_some());
     check

@@ -99,7 +99,9 @@ impl Pool {
     pub fn select(&self, key: Option<u64>, tried: &[usize]) -> Option<usize> {
         let untried = |i: usize| !tried.contains(&i);
         self.balancer
-            .pick(&self.targets, key, |i| untried(i) && self.targets[i].is_available())
+            .pick(&self.targets, key, |i| {
+                untried(i) && self.targets[i].is_available()
+            })
             .or_else(|| self.balancer.pick(&self.targets, key, untried))
     }
 }
