@@ -185,7 +185,7 @@ async fn bodies_are_replaced_with_framing_kept_right() {
         .await
         .unwrap();
     assert_eq!(answered.status(), 422);
-    assert_eq!(answered.text().await.unwrap(), "5");
+    assert_eq!(answered.text().await.unwrap(), "got 5 bytes");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,7 +9,7 @@ use crate::config;
 
 fn proxied(up: &Upstream) -> String {
     config(&format!(
-        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n",
+        "    http2: true\nupstreams:\n  svc:\n    targets: [{{ address: {} }}]\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n",
         up.address()
     ))
 }

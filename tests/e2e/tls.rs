@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use weir_tests::{Gateway, free_port};
 
 /// A test CA and leaf certificates for the given names, written beside the config.
@@ -15,6 +15,10 @@ impl TestPki {
     pub fn new() -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Distinct subject names: a leaf whose issuer equals its subject looks self-signed.
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "weir test CA");
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
         TestPki {
             ca_pem: issuer.pem(),
@@ -25,9 +29,10 @@ impl TestPki {
     /// Writes `<stem>.pem` and `<stem>.key` for `names` into `dir`.
     pub fn leaf(&self, dir: &std::path::Path, stem: &str, names: &[&str]) {
         let key = KeyPair::generate().unwrap();
-        let params =
+        let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .unwrap();
+        params.distinguished_name.push(DnType::CommonName, names[0]);
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
         std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
@@ -54,7 +59,7 @@ async fn two_certificates_chosen_by_sni_and_h2_over_alpn() {
     std::fs::write(
         dir.path().join("weir.yaml"),
         format!(
-            "listeners:\n  - name: tls\n    address: 127.0.0.1:{port}\n    tls:\n      certificates:\n        - {{ cert: alpha.pem, key: alpha.key, server_names: [alpha.test] }}\n        - {{ cert: beta.pem, key: beta.key, server_names: [beta.test, \"*.beta.test\"] }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200, body: hello }}\n"
+            "listeners:\n  - name: tls\n    address: 127.0.0.1:{port}\n    http2: true\n    tls:\n      certificates:\n        - {{ cert: alpha.pem, key: alpha.key, server_names: [alpha.test] }}\n        - {{ cert: beta.pem, key: beta.key, server_names: [beta.test, \"*.beta.test\"] }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200, body: hello }}\n"
         ),
     )
     .unwrap();

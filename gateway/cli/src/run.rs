@@ -37,8 +37,10 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
 
     let mut conf = ServerConf::default();
     conf.threads = settings.threads;
-    conf.grace_period_seconds = Some(0);
-    conf.graceful_shutdown_timeout_seconds = Some(settings.grace_period.as_secs().max(1));
+    // On SIGTERM Pingora stops accepting, waits the grace period for
+    // in-flight requests, then stops its runtimes (after at most 1s more).
+    conf.grace_period_seconds = Some(settings.grace_period.as_secs());
+    conf.graceful_shutdown_timeout_seconds = Some(1);
     conf.upstream_keepalive_pool_size = settings.upstream_keepalive_pool_size;
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();

@@ -50,7 +50,9 @@ impl ChainRun {
             filters: chain.filters.clone(),
             instances: (0..n).map(|_| None).collect(),
             skipped: vec![false; n],
-            reached: 0,
+            // Until a filter answers or fails in the request-headers phase,
+            // the request reaches the whole chain.
+            reached: n,
             request,
             response: ResponseView::default(),
             context: ContextBag::new(),
@@ -78,7 +80,6 @@ impl ChainRun {
 
     pub fn on_request_headers(&mut self) -> Outcome {
         for i in 0..self.filters.len() {
-            self.reached = i + 1;
             if !self.filters[i].phases().request_headers {
                 continue;
             }
@@ -86,10 +87,16 @@ impl ChainRun {
                 inst.on_request_headers(&mut run.request, &mut run.context)
             });
             match self.settle(i, result) {
-                Some(Decision::Respond(r)) => return Outcome::Respond(r),
+                Some(Decision::Respond(r)) => {
+                    // The answering filter sees the response; later ones see nothing.
+                    self.reached = i + 1;
+                    return Outcome::Respond(r);
+                }
                 Some(Decision::Continue) | None => {}
             }
             if let Some(failed) = self.failed(i) {
+                // The failed instance is gone; the filters before it see the 503.
+                self.reached = i;
                 return failed;
             }
         }
@@ -107,10 +114,14 @@ impl ChainRun {
             });
             match self.settle(i, result) {
                 Some(RequestBodyDecision::Replace(new)) => *body = new,
-                Some(RequestBodyDecision::Respond(r)) => return Outcome::Respond(r),
+                Some(RequestBodyDecision::Respond(r)) => {
+                    self.reached = i + 1;
+                    return Outcome::Respond(r);
+                }
                 Some(RequestBodyDecision::Continue) | None => {}
             }
             if let Some(failed) = self.failed(i) {
+                self.reached = i;
                 return failed;
             }
         }

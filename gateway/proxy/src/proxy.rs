@@ -131,6 +131,19 @@ impl ProxyHttp for WeirProxy {
             return self.respond_error(session, ctx, 404, "no route").await;
         };
         let req = session.req_header();
+        if req.headers.contains_key(http::header::CONTENT_LENGTH)
+            && req.headers.contains_key(http::header::TRANSFER_ENCODING)
+        {
+            // Ambiguous framing is how requests are smuggled past proxies.
+            return self
+                .respond_error(
+                    session,
+                    ctx,
+                    400,
+                    "both Content-Length and Transfer-Encoding",
+                )
+                .await;
+        }
         if header_bytes(req) > listener.limits.max_header_bytes {
             return self
                 .respond_error(session, ctx, 431, "request headers too large")
@@ -525,6 +538,9 @@ impl ProxyHttp for WeirProxy {
         let mut code = 0;
         if let Some(response) = response {
             code = response.status;
+            // The connection is closed after this response (the request body
+            // may be unread): say so, or a client could reuse it and see a reset.
+            session.set_keepalive(None);
             if session.response_written().is_none() {
                 if let Err(err) = self.respond_local(session, ctx, response).await {
                     tracing::debug!(request_id = %ctx.request_id, "could not send the error response: {err}");

@@ -51,7 +51,7 @@ impl WasmHost {
     pub fn new(options: HostOptions) -> Result<Self, LoadError> {
         let engine = Engine::new(&engine_config(&options)).map_err(engine_error)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        crate::wasi::add_to_linker(&mut linker).map_err(engine_error)?;
         Filter::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_error)?;
         let cache = ComponentCache::new(&engine, options.cache_dir)?;
         let ticker = Ticker::start(engine.clone());

@@ -42,8 +42,7 @@ impl Warm {
             .instantiate(&mut store)
             .map_err(|err| StartError::Call(CallError::Instantiate(format!("{err:#}"))))?;
         store.set_epoch_deadline(deadline_ticks(filter));
-        let phases = bindings
-            .call_init(&mut store, &spec.config_json)
+        let phases = guarded(|| bindings.call_init(&mut store, &spec.config_json))
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
         let warm = Warm {
@@ -53,6 +52,22 @@ impl Warm {
         };
         Ok((warm, phases_from_wit(phases)))
     }
+}
+
+/// Runs a guest call, turning a panic in a host function it reached into an
+/// error: the instance is then discarded like after a trap, and the worker
+/// thread serving the request lives on.
+fn guarded<R>(call: impl FnOnce() -> wasmtime::Result<R>) -> wasmtime::Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(wasmtime::format_err!(
+            "host panicked during the call: {message}"
+        ))
+    })
 }
 
 fn deadline_ticks(filter: &LoadedFilter) -> u64 {
@@ -195,7 +210,7 @@ impl FilterInstance {
             std::mem::swap(&mut data.response, resp);
         }
         warm.store.set_epoch_deadline(deadline_ticks(&self.filter));
-        let result = call(&warm.bindings, &mut warm.store);
+        let result = guarded(|| call(&warm.bindings, &mut warm.store));
         let data = warm.store.data_mut();
         std::mem::swap(&mut data.request, req);
         std::mem::swap(&mut data.context, ctx);

@@ -21,6 +21,7 @@ mod instance;
 mod state;
 mod types;
 mod view;
+mod wasi;
 
 pub use error::{CallError, LoadError};
 pub use filter::{FilterSpec, LoadedFilter};

@@ -8,6 +8,7 @@
 
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::weir::filter::{context, http as wit_http, log, types};
@@ -34,6 +35,8 @@ impl HostState {
         // Deny by default: no files, environment, arguments or sockets; stdio
         // goes nowhere. Clocks and randomness stay (JWT checks need the time).
         let wasi = WasiCtx::builder()
+            .stdout(SinkOutputStream)
+            .stderr(SinkOutputStream)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
