@@ -41,10 +41,11 @@ async fn until_seen(gw: &Gateway, name: &str) {
             tokio::time::Instant::now() < deadline,
             "{name} never came back"
         );
-        if let Ok(resp) = c.get(gw.url("/")).send().await {
-            if resp.status() == 200 && upstream_of(resp).await == name {
-                return;
-            }
+        if let Ok(resp) = c.get(gw.url("/")).send().await
+            && resp.status() == 200
+            && upstream_of(resp).await == name
+        {
+            return;
         }
     }
 }

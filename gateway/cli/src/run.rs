@@ -35,13 +35,15 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
     let admin = first.config.admin.clone();
     let snapshots = Arc::new(SnapshotStore::new(first));
 
-    let mut conf = ServerConf::default();
-    conf.threads = settings.threads;
     // On SIGTERM Pingora stops accepting, waits the grace period for
     // in-flight requests, then stops its runtimes (after at most 1s more).
-    conf.grace_period_seconds = Some(settings.grace_period.as_secs());
-    conf.graceful_shutdown_timeout_seconds = Some(1);
-    conf.upstream_keepalive_pool_size = settings.upstream_keepalive_pool_size;
+    let conf = ServerConf {
+        threads: settings.threads,
+        grace_period_seconds: Some(settings.grace_period.as_secs()),
+        graceful_shutdown_timeout_seconds: Some(1),
+        upstream_keepalive_pool_size: settings.upstream_keepalive_pool_size,
+        ..ServerConf::default()
+    };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let conf = server.configuration.clone();

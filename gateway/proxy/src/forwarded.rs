@@ -79,7 +79,7 @@ pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<String> {
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .filter(|t| {
-            !t.is_empty() && !(upgrade && t == "upgrade") && t != "close" && t != "keep-alive"
+            !(t.is_empty() || upgrade && t == "upgrade") && t != "close" && t != "keep-alive"
         })
         .collect();
     names.extend(HOP_BY_HOP.iter().map(|n| n.to_string()));

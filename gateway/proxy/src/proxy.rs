@@ -149,12 +149,12 @@ impl ProxyHttp for WeirProxy {
                 .respond_error(session, ctx, 431, "request headers too large")
                 .await;
         }
-        if let (Some(max), Some(len)) = (listener.limits.max_body_bytes, content_length(req)) {
-            if len > max {
-                return self
-                    .respond_error(session, ctx, 413, "request body too large")
-                    .await;
-            }
+        if let (Some(max), Some(len)) = (listener.limits.max_body_bytes, content_length(req))
+            && len > max
+        {
+            return self
+                .respond_error(session, ctx, 413, "request body too large")
+                .await;
         }
 
         let host = router::request_host(&req.headers, &req.uri);
@@ -541,10 +541,10 @@ impl ProxyHttp for WeirProxy {
             // The connection is closed after this response (the request body
             // may be unread): say so, or a client could reuse it and see a reset.
             session.set_keepalive(None);
-            if session.response_written().is_none() {
-                if let Err(err) = self.respond_local(session, ctx, response).await {
-                    tracing::debug!(request_id = %ctx.request_id, "could not send the error response: {err}");
-                }
+            if session.response_written().is_none()
+                && let Err(err) = self.respond_local(session, ctx, response).await
+            {
+                tracing::debug!(request_id = %ctx.request_id, "could not send the error response: {err}");
             }
         }
         ctx.status = code;
@@ -623,11 +623,11 @@ impl WeirProxy {
         let mut header = response.header()?;
         let mut body = response.body;
         let wants_headers = ctx.route().is_some_and(|r| r.chain.phases.response_headers);
-        if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers) {
-            if let Err(replacement) = run_response_headers(chain, &mut header) {
-                header = replacement.header()?;
-                body = replacement.body;
-            }
+        if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers)
+            && let Err(replacement) = run_response_headers(chain, &mut header)
+        {
+            header = replacement.header()?;
+            body = replacement.body;
         }
         ctx.status = header.status.as_u16();
         ctx.response_body_bytes += body.len() as u64;

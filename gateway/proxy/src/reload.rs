@@ -333,12 +333,7 @@ impl BackgroundService for Reloader {
                 Some(request) = requests.recv() => request,
                 Some(()) = events.recv() => {
                     // Debounce: wait for a quiet period, draining the burst.
-                    loop {
-                        match tokio::time::timeout(DEBOUNCE, events.recv()).await {
-                            Ok(Some(())) => continue,
-                            _ => break,
-                        }
-                    }
+                    while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, events.recv()).await {}
                     ReloadRequest { trigger: Trigger::FileChange, reply: None }
                 }
                 Some(()) = async { match hangups.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {

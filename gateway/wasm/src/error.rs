@@ -42,10 +42,8 @@ impl CallError {
     /// Sorts a wasmtime error from a call into what went wrong, so logs and
     /// metrics can tell a runaway loop from a crash.
     pub(crate) fn from_wasmtime(err: wasmtime::Error) -> Self {
-        if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-            if *trap == wasmtime::Trap::Interrupt {
-                return CallError::Deadline;
-            }
+        if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+            return CallError::Deadline;
         }
         // StoreLimits with `trap_on_grow_failure` reports a refused
         // memory.grow as an error mentioning the limit.
