@@ -78,7 +78,12 @@ const SECTIONS: &[&str] = &[
 /// Parses the document; item-level errors go to `errors`, a YAML syntax error
 /// ends parsing.
 pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Document> {
-    let root = match marked_yaml::parse_yaml(0, text) {
+    let root = match marked_yaml::parse_yaml_with_options(
+        0,
+        text,
+        // Quoted scalars stay strings ("42" is not 42) in filter configs.
+        marked_yaml::LoaderOptions::default().prevent_coercion(true),
+    ) {
         Ok(root) => root,
         Err(err) => {
             errors.push(load_error(&err));
@@ -174,13 +179,32 @@ fn item<T: DeserializeOwned>(
     match marked_yaml::from_node::<T>(node) {
         Ok(value) => Some(value),
         Err(err) => {
-            let at = err
-                .start_mark()
-                .map(|m| m.line())
+            let unknown_key = match &*err {
+                marked_yaml::Error::UnknownFieldError(field, _, _) => key_line(node, field),
+                _ => None,
+            };
+            let at = unknown_key
+                .or_else(|| err.start_mark().map(|m| m.line()))
                 .or_else(|| node_line(node));
             errors.push(error_at(path, at, &serde_message(&err.to_string())));
             None
         }
+    }
+}
+
+/// The line of the first mapping key named `key` in `node`'s subtree: where
+/// an unknown field was written.
+fn key_line(node: &Node, key: &str) -> Option<usize> {
+    match node {
+        Node::Mapping(map) => map.iter().find_map(|(k, v)| {
+            if k.as_str() == key {
+                k.span().start().map(|m| m.line())
+            } else {
+                key_line(v, key)
+            }
+        }),
+        Node::Sequence(seq) => seq.iter().find_map(|v| key_line(v, key)),
+        Node::Scalar(_) => None,
     }
 }
 

@@ -1,0 +1,95 @@
+//! Golden tests: each `golden/<name>.yaml` is checked and the result (the
+//! `Debug` of the checked config, or the error list) compared with
+//! `golden/<name>.out`. `WEIR_BLESS=1 cargo test -p weir-config` rewrites the
+//! `.out` files; review the diff before committing it.
+
+use std::path::{Path, PathBuf};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn bless() -> bool {
+    std::env::var_os("WEIR_BLESS").is_some()
+}
+
+fn render(text: &str) -> String {
+    // A fixed base directory keeps resolved paths stable across machines.
+    match weir_config::parse(text, Path::new("/etc/weir")) {
+        Ok(config) => format!("{config:#?}\n"),
+        Err(errors) => format!("{errors}\n"),
+    }
+}
+
+#[test]
+fn golden_files() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 7, "golden cases are missing");
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let actual = render(&std::fs::read_to_string(case).unwrap());
+        let expected_path = case.with_extension("out");
+        if bless() {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual != expected {
+            mismatches.push(format!("{}:\n{actual}", case.display()));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "golden mismatches (WEIR_BLESS=1 to accept):\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn shipped_configs_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+    for name in ["demo.yaml", "gateway.yaml"] {
+        if let Err(errors) = weir_config::load(&root.join(name)) {
+            panic!("config/{name}:\n{errors}");
+        }
+    }
+}
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config.schema.json");
+    let schema = serde_json::to_string_pretty(&weir_config::json_schema()).unwrap() + "\n";
+    if bless() {
+        std::fs::write(&path, &schema).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == schema,
+        "docs/config.schema.json is stale: run WEIR_BLESS=1 cargo test -p weir-config"
+    );
+}
+
+#[test]
+fn every_error_is_reported_with_its_line() {
+    let text = std::fs::read_to_string(golden_dir().join("errors-many.yaml")).unwrap();
+    let errors = weir_config::parse(&text, Path::new("/etc/weir"))
+        .unwrap_err()
+        .0;
+    assert!(errors.len() >= 6, "{errors:?}");
+    assert!(errors.iter().all(|e| e.line.is_some()), "{errors:?}");
+    let mut lines: Vec<usize> = errors.iter().filter_map(|e| e.line).collect();
+    let sorted = {
+        let mut s = lines.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(lines, sorted, "errors come in file order");
+    lines.dedup();
+    assert!(lines.len() >= 5, "errors from several places: {errors:?}");
+}
