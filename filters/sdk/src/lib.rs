@@ -39,6 +39,7 @@ mod reply;
 
 /// The generated bindings of `wit/filter.wit`; [`export_filter!`] uses them.
 #[doc(hidden)]
+#[allow(clippy::too_many_arguments)] // Generated code: the lowered ABI of the exports.
 pub mod bindings {
     wit_bindgen::generate!({
         world: "filter",

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::protocols::http::ServerSession;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
@@ -130,10 +131,7 @@ impl ProxyHttp for WeirProxy {
             // until the restart that the reload asked for.
             return self.respond_error(session, ctx, 404, "no route").await;
         };
-        let req = session.req_header();
-        if req.headers.contains_key(http::header::CONTENT_LENGTH)
-            && req.headers.contains_key(http::header::TRANSFER_ENCODING)
-        {
+        if conflicting_framing(session) {
             // Ambiguous framing is how requests are smuggled past proxies.
             return self
                 .respond_error(
@@ -144,6 +142,7 @@ impl ProxyHttp for WeirProxy {
                 )
                 .await;
         }
+        let req = session.req_header();
         if header_bytes(req) > listener.limits.max_header_bytes {
             return self
                 .respond_error(session, ctx, 431, "request headers too large")
@@ -727,6 +726,24 @@ fn request_id(req: &RequestHeader) -> String {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Whether an HTTP/1 request came with both `Content-Length` and
+/// `Transfer-Encoding`. Pingora drops the `Content-Length` while parsing
+/// (chunked wins), so the raw header block is what still shows it.
+fn conflicting_framing(session: &Session) -> bool {
+    let ServerSession::H1(h1) = session.as_downstream() else {
+        return false;
+    };
+    let raw = h1.get_headers_raw_bytes();
+    let has = |wanted: &[u8]| {
+        raw.split(|&b| b == b'\n').any(|line| {
+            line.iter()
+                .position(|&b| b == b':')
+                .is_some_and(|colon| line[..colon].trim_ascii().eq_ignore_ascii_case(wanted))
+        })
+    };
+    has(b"content-length") && has(b"transfer-encoding")
 }
 
 fn header_bytes(req: &RequestHeader) -> usize {

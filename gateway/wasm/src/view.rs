@@ -111,3 +111,46 @@ pub(crate) fn check_query(query: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_values_are_refused_and_change_nothing() {
+        let (mut headers, mut edits) = (HeaderMap::new(), Vec::new());
+        for bad in [&b"a\r\nb"[..], b"a\nb", b"a\0b", b"a\rb"] {
+            assert!(set_header(&mut headers, &mut edits, "x-h", bad, false).is_err());
+        }
+        assert!(set_header(&mut headers, &mut edits, "bad name", b"v", false).is_err());
+        assert!(headers.is_empty() && edits.is_empty());
+    }
+
+    #[test]
+    fn edits_are_applied_and_journalled_in_order() {
+        let (mut headers, mut edits) = (HeaderMap::new(), Vec::new());
+        set_header(&mut headers, &mut edits, "X-A", b"1", false).unwrap();
+        set_header(&mut headers, &mut edits, "x-a", b"2", true).unwrap();
+        remove_header(&mut headers, &mut edits, "x-b");
+        assert_eq!(header_all(&headers, "x-a"), [b"1".to_vec(), b"2".to_vec()]);
+        let a = HeaderName::from_static("x-a");
+        assert_eq!(
+            edits,
+            [
+                HeaderEdit::Set(a.clone(), HeaderValue::from_static("1")),
+                HeaderEdit::Append(a, HeaderValue::from_static("2")),
+                HeaderEdit::Remove(HeaderName::from_static("x-b")),
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_and_queries_must_stay_in_their_part_of_the_uri() {
+        assert!(check_path("/a/b").is_ok());
+        for bad in ["a", "/a b", "/a?b", "/a#b", "/a\r\n"] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_query("a=1&b=2").is_ok());
+        assert!(check_query("a=1#frag").is_err());
+    }
+}
