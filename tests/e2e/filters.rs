@@ -390,3 +390,41 @@ fn a_filter_refusing_its_config_is_a_config_error() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_loads_compiled_filters_from_the_cache_dir() {
+    let up = Upstream::start("svc").await;
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = with_filters(
+        &up,
+        &[filter("tag", "test-tag", "    config: { name: cached }\n")],
+        &route("/", "tag"),
+    )
+    .replace(
+        "  grace_period: 5s\n",
+        &format!(
+            "  grace_period: 5s\n  cache_dir: {}\n",
+            cache.path().display()
+        ),
+    );
+    let first = Gateway::start(&cfg);
+    assert!(
+        first.logs().contains("compiled filter component"),
+        "{}",
+        first.logs()
+    );
+    drop(first);
+
+    let second = Gateway::start(&cfg);
+    let logs = second.logs();
+    assert!(
+        logs.contains("loaded precompiled filter component"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("compiled filter component module="),
+        "nothing compiled again:\n{logs}"
+    );
+    let resp = client().get(second.url("/")).send().await.unwrap();
+    assert_eq!(resp.headers()["x-chain-resp"], "cached");
+}

@@ -423,3 +423,59 @@ async fn two_hundred_reloads_leak_no_memory() {
         "RSS grew from {rss_after_10} KiB to {rss_after_200} KiB over 190 reloads"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_flight_requests_finish_on_the_generation_they_started_with() {
+    let up = Upstream::start("svc").await;
+    let admin = free_port();
+    let module = filter_wasm("test-tag");
+    let gw = Gateway::start(&tagged(admin, &up, &module, "old", ""));
+    let url = gw.url("/slow?ms=1500");
+    let slow = tokio::spawn(async move {
+        let resp = client().get(url).send().await.unwrap();
+        resp.headers()["x-chain-resp"].to_str().unwrap().to_owned()
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while up.hits() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the slow request never reached the upstream"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let port = gw.port.to_string();
+    gw.replace_config(&tagged(admin, &up, &module, "new", "").replace("{port}", &port));
+    wait_admin(admin, "generation 2", |s| {
+        s["generation"].as_u64() >= Some(2)
+    })
+    .await;
+    assert_eq!(served_by(&gw).await.1, "new");
+    assert_eq!(
+        slow.await.unwrap(),
+        "old",
+        "the in-flight request kept its generation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listener_changes_are_reported_as_needing_a_restart() {
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let admin = free_port();
+    let module = filter_wasm("test-tag");
+    let gw = Gateway::start(&tagged(admin, &a, &module, "t", ""));
+    let other_port = free_port().to_string();
+    // A new listener address and a new upstream: the upstream change applies,
+    // the listener change waits for a restart.
+    gw.replace_config(&tagged(admin, &b, &module, "t", "").replace("{port}", &other_port));
+    let status = wait_admin(admin, "the reload", |s| s["generation"].as_u64() >= Some(2)).await;
+    assert_eq!(status["restart_required"], serde_json::json!(["listeners"]));
+    assert_eq!(
+        served_by(&gw).await.0,
+        "b",
+        "served on the bound listener by the new pool"
+    );
+    assert!(
+        gw.logs()
+            .contains("listener changes take effect after a restart")
+    );
+}

@@ -83,10 +83,14 @@ impl ComponentCache {
         // cache directory, named by the sha256 of the source component and the
         // engine's compatibility hash; wasmtime checks the header and engine
         // settings again. The cache directory must be writable by weir alone.
+        let started = std::time::Instant::now();
         #[allow(unsafe_code)]
         let loaded = unsafe { Component::deserialize_file(engine, &path) };
         match loaded {
-            Ok(component) => Some(component),
+            Ok(component) => {
+                tracing::info!(artifact = %path.display(), elapsed_ms = started.elapsed().as_millis() as u64, "loaded precompiled filter component");
+                Some(component)
+            }
             Err(err) => {
                 tracing::warn!(path = %path.display(), "ignoring unusable cached artifact: {err:#}");
                 None
