@@ -588,16 +588,9 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
                 }
                 Some(PathMatch::Exact(exact.clone()))
             }
-            (None, None, Some(regex)) => match Regex::new(regex) {
-                Ok(r) => Some(PathMatch::Regex(r)),
-                Err(e) => {
-                    c.error(
-                        &path.key("regex"),
-                        format!("invalid regex: {}", one_line(&e.to_string())),
-                    );
-                    None
-                }
-            },
+            (None, None, Some(regex)) => {
+                compile_regex(c, &path.key("regex"), regex).map(PathMatch::Regex)
+            }
             _ => {
                 c.error(
                     &path,
@@ -667,16 +660,9 @@ fn value_match(c: &mut Checker, path: &ConfigPath, file: &ValueMatchFile) -> Opt
             None
         }
         (None, Some(exact), None) => Some(ValueMatch::Exact(exact.clone())),
-        (None, None, Some(regex)) => match Regex::new(regex) {
-            Ok(r) => Some(ValueMatch::Regex(r)),
-            Err(e) => {
-                c.error(
-                    &path.key("regex"),
-                    format!("invalid regex: {}", one_line(&e.to_string())),
-                );
-                None
-            }
-        },
+        (None, None, Some(regex)) => {
+            compile_regex(c, &path.key("regex"), regex).map(ValueMatch::Regex)
+        }
         _ => {
             c.error(
                 path,
@@ -694,6 +680,12 @@ fn http_name(name: &str) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     valid.then(|| name.to_ascii_lowercase())
+}
+
+fn compile_regex(c: &mut Checker, path: &ConfigPath, pattern: &str) -> Option<Regex> {
+    Regex::new(pattern)
+        .map_err(|e| c.error(path, format!("invalid regex: {}", one_line(&e.to_string()))))
+        .ok()
 }
 
 fn one_line(text: &str) -> String {
