@@ -85,6 +85,7 @@ async fn upload_of_100_mb_streams_through() {
         );
     })
     .await;
+    eprintln!("peak RSS growth during a 100 MB upload: {growth} KiB");
     assert!(
         growth < MAX_GROWTH_KIB,
         "weir grew by {growth} KiB for a 100 MB upload"
@@ -109,6 +110,7 @@ async fn download_of_100_mb_streams_through() {
         assert_eq!(received, TOTAL);
     })
     .await;
+    eprintln!("peak RSS growth during a 100 MB download: {growth} KiB");
     assert!(
         growth < MAX_GROWTH_KIB,
         "weir grew by {growth} KiB for a 100 MB download"
