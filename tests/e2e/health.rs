@@ -7,9 +7,11 @@ use weir_tests::{Gateway, Upstream, client};
 
 use crate::{config, upstream_of};
 
+/// Two targets with fast active checks and no retries: only the health
+/// checker can keep requests away from a dead target.
 fn checked_pool(a: &Upstream, b: &Upstream) -> String {
     config(&format!(
-        "upstreams:\n  pool:\n    targets: [{{ address: {} }}, {{ address: {} }}]\n    health_check: {{ path: /healthz, interval: 50ms, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: pool\n",
+        "upstreams:\n  pool:\n    targets: [{{ address: {} }}, {{ address: {} }}]\n    health_check: {{ path: /healthz, interval: 50ms, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1 }}\n    retries: {{ count: 0 }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: pool\n",
         a.address(),
         b.address()
     ))

@@ -129,7 +129,11 @@ impl Gateway {
                     self.logs()
                 );
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            // Listening, and the reloader watches files and SIGHUP: tests may
+            // change the config from here on.
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+                && self.logs().contains("config reloader ready")
+            {
                 return;
             }
             assert!(

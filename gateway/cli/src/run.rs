@@ -16,6 +16,7 @@ use weir_proxy::upstream::HealthChecker;
 use weir_wasm::{HostOptions, WasmHost};
 
 pub fn run(path: &Path) -> anyhow::Result<()> {
+    ignore_sighup_until_the_reloader_runs()?;
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let config = weir_config::load(path)
         .map_err(|errors| anyhow::anyhow!("invalid config {}:\n{errors}", path.display()))?;
@@ -68,4 +69,19 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         tracing::info!(listener = %l.name, "listening on {scheme}://{}", l.address);
     }
     server.run_forever();
+}
+
+/// SIGHUP's default action ends the process, and the reloader only starts
+/// listening for it once Pingora runs its services. Registering a handler now
+/// (it stays installed for the life of the process) makes an early SIGHUP
+/// harmless instead of fatal.
+fn ignore_sighup_until_the_reloader_runs() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    runtime.block_on(async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map(drop)
+            .context("installing the SIGHUP handler")
+    })
 }

@@ -3,7 +3,7 @@
 //! with any error is refused as a whole.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +26,20 @@ impl Checker<'_> {
     fn error(&mut self, path: &ConfigPath, message: impl AsRef<str>) {
         let line = line_of(&self.doc.root, path);
         self.errors.push(error_at(path, line, message.as_ref()));
+    }
+
+    /// Counts and thresholds, where 0 would silently disable something.
+    fn at_least_one(&mut self, path: &ConfigPath, value: u64) {
+        if value == 0 {
+            self.error(path, "must be at least 1, got 0");
+        }
+    }
+
+    /// Timeouts and deadlines, where 0 would fail every request.
+    fn more_than_zero(&mut self, path: &ConfigPath, value: Duration) {
+        if value.is_zero() {
+            self.error(path, "must be more than 0, got 0s");
+        }
     }
 
     fn resolve(&self, file: &str) -> PathBuf {
@@ -66,17 +80,15 @@ pub fn check(
         .collect();
     // References are checked against every name defined, even those whose
     // definition has errors, so one mistake is reported once.
-    let upstream_names: BTreeSet<&str> = doc.upstreams.iter().map(|(_, n, _)| n.as_str()).collect();
-    let filter_names: BTreeSet<&str> = doc.filters.iter().map(|(_, n, _)| n.as_str()).collect();
     for (i, name) in doc.global_filters.iter().enumerate() {
-        if !filter_names.contains(name.as_str()) {
+        if !doc.filter_names.contains(name) {
             c.error(
                 &ConfigPath::default().key("global_filters").index(i),
                 format!("unknown filter {name:?}"),
             );
         }
     }
-    let mut routes = routes(&mut c, &upstream_names, &filter_names);
+    let mut routes = routes(&mut c);
     routes.sort_by(|a, b| order_key(b).cmp(&order_key(a)).then(a.index.cmp(&b.index)));
     let admin = admin(&mut c);
 
@@ -102,9 +114,7 @@ fn server(c: &mut Checker) -> ServerSettings {
     let threads = file
         .and_then(|s| s.threads)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        c.error(&path.key("threads"), "threads must be at least 1");
-    }
+    c.at_least_one(&path.key("threads"), threads as u64);
     ServerSettings {
         threads: threads.max(1),
         grace_period: file
@@ -120,13 +130,6 @@ fn server(c: &mut Checker) -> ServerSettings {
 }
 
 fn listeners(c: &mut Checker) -> Vec<Listener> {
-    let listeners_path = ConfigPath::default().key("listeners");
-    let listed = node_at(&c.doc.root, &listeners_path)
-        .and_then(|n| n.as_sequence())
-        .is_some_and(|s| !s.is_empty());
-    if !listed && (!c.doc.listeners_present || c.doc.listeners.is_empty()) {
-        c.error(&listeners_path, "at least one listener is required");
-    }
     let mut names = BTreeSet::new();
     let mut addresses = BTreeSet::new();
     let mut out = Vec::new();
@@ -166,11 +169,21 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
                 certificates: tls
                     .certificates
                     .iter()
-                    .map(|cert| Certificate {
+                    .enumerate()
+                    .map(|(i, cert)| Certificate {
                         server_names: cert
                             .server_names
                             .iter()
-                            .map(|n| n.to_ascii_lowercase())
+                            .enumerate()
+                            .map(|(j, name)| {
+                                if host_match(name).is_none() {
+                                    c.error(
+                                        &path.key("tls").key("certificates").index(i).key("server_names").index(j),
+                                        format!("invalid server name {name:?}; expected a name like api.example.com or *.example.com"),
+                                    );
+                                }
+                                name.to_ascii_lowercase()
+                            })
                             .collect(),
                         cert_path: c.resolve(&cert.cert),
                         key_path: c.resolve(&cert.key),
@@ -182,12 +195,10 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
         let max_header_bytes = limits
             .and_then(|l| l.max_header_bytes)
             .map_or(64 * 1024, |s| s.0 as usize);
-        if max_header_bytes == 0 {
-            c.error(
-                &path.key("limits").key("max_header_bytes"),
-                "must be more than 0",
-            );
-        }
+        c.at_least_one(
+            &path.key("limits").key("max_header_bytes"),
+            max_header_bytes as u64,
+        );
         let mut trusted_proxies = Vec::new();
         for (i, text) in file.trusted_proxies.iter().enumerate() {
             match parse_net(text) {
@@ -244,9 +255,7 @@ fn upstream(
                 );
             }
             let weight = t.weight.unwrap_or(1);
-            if weight == 0 {
-                c.error(&target_path.key("weight"), "weight must be at least 1");
-            }
+            c.at_least_one(&target_path.key("weight"), weight.into());
             Target {
                 address: t.address.clone(),
                 weight,
@@ -304,8 +313,11 @@ fn upstream(
         };
         let unhealthy_threshold = h.unhealthy_threshold.unwrap_or(3);
         let healthy_threshold = h.healthy_threshold.unwrap_or(2);
-        if unhealthy_threshold == 0 || healthy_threshold == 0 {
-            c.error(&hc_path, "thresholds must be at least 1");
+        for (field, value) in [
+            ("unhealthy_threshold", unhealthy_threshold),
+            ("healthy_threshold", healthy_threshold),
+        ] {
+            c.at_least_one(&hc_path.key(field), value.into());
         }
         HealthCheck {
             path: h.path.clone(),
@@ -318,12 +330,10 @@ fn upstream(
     });
     let passive_health = file.passive_health.as_ref().map(|p| {
         let max_failures = p.max_failures.unwrap_or(5);
-        if max_failures == 0 {
-            c.error(
-                &path.key("passive_health").key("max_failures"),
-                "max_failures must be at least 1",
-            );
-        }
+        c.at_least_one(
+            &path.key("passive_health").key("max_failures"),
+            max_failures.into(),
+        );
         PassiveHealth {
             max_failures,
             ejection_time: p.ejection_time.map_or(Duration::from_secs(30), |d| d.0),
@@ -349,9 +359,7 @@ fn upstream(
         ("read", timeouts.read),
         ("write", timeouts.write),
     ] {
-        if value.is_zero() {
-            c.error(&path.key("timeouts").key(field), "must be more than 0");
-        }
+        c.more_than_zero(&path.key("timeouts").key(field), value);
     }
     let r = file.retries.as_ref();
     let retries = Retries {
@@ -375,16 +383,20 @@ fn upstream(
     })
 }
 
+/// `host:port` with a non-empty host and a port; IPv6 hosts in brackets.
 fn valid_host_port(address: &str) -> bool {
-    match address.rsplit_once(':') {
-        Some((host, port)) => {
-            let host = host.trim_start_matches('[').trim_end_matches(']');
+    let Some((host, port)) = address.rsplit_once(':') else {
+        return false;
+    };
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(ipv6) => ipv6.parse::<Ipv6Addr>().is_ok(),
+        None => {
             !host.is_empty()
+                && !host.contains([':', '[', ']', '/'])
                 && !host.contains(char::is_whitespace)
-                && port.parse::<u16>().is_ok_and(|p| p > 0)
         }
-        None => false,
-    }
+    };
+    host_ok && port.parse::<u16>().is_ok_and(|p| p > 0)
 }
 
 fn parse_status_range(text: &str) -> Option<(u16, u16)> {
@@ -414,18 +426,22 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
         max_idle_instances: l.and_then(|l| l.max_idle_instances).unwrap_or(64),
     };
     let limits_path = path.key("limits");
-    if limits.call_deadline.is_zero() {
-        c.error(&limits_path.key("call_deadline"), "must be more than 0");
+    c.more_than_zero(&limits_path.key("call_deadline"), limits.call_deadline);
+    // Below 1MiB a Rust component cannot fit its default stack; 4GiB is the
+    // whole wasm32 address space.
+    if !((1 << 20)..=(4 << 30)).contains(&limits.memory_bytes) {
+        c.error(
+            &limits_path.key("memory"),
+            format!(
+                "must be between 1MiB and 4GiB, got {} bytes",
+                limits.memory_bytes
+            ),
+        );
     }
-    if limits.memory_bytes < (1 << 20) {
-        c.error(&limits_path.key("memory"), "must be at least 1MiB");
-    }
-    if limits.memory_bytes > (4 << 30) {
-        c.error(&limits_path.key("memory"), "must be at most 4GiB");
-    }
-    if limits.recycle_after == 0 {
-        c.error(&limits_path.key("recycle_after"), "must be at least 1");
-    }
+    c.at_least_one(
+        &limits_path.key("recycle_after"),
+        limits.recycle_after.into(),
+    );
     if file.module.trim().is_empty() {
         c.error(&path.key("module"), "module path is empty");
     }
@@ -447,7 +463,7 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     })
 }
 
-fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>) -> Vec<Route> {
+fn routes(c: &mut Checker) -> Vec<Route> {
     let mut names = BTreeSet::new();
     let mut out = Vec::new();
     let doc = c.doc;
@@ -467,7 +483,7 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
             .unwrap_or_default();
         let action = match (&file.upstream, &file.respond) {
             (Some(upstream), None) => {
-                if !upstreams.contains(upstream.as_str()) {
+                if !doc.upstream_names.contains(upstream) {
                     c.error(
                         &path.key("upstream"),
                         format!("unknown upstream {upstream:?}"),
@@ -503,12 +519,13 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
                     );
                 }
                 for (header, value) in &respond.headers {
-                    if http_name(header).is_none()
-                        || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
-                    {
+                    let header_path = path.key("respond").key("headers").key(header);
+                    if http_name(header).is_none() {
+                        c.error(&header_path, format!("invalid header name {header:?}"));
+                    } else if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
                         c.error(
-                            &path.key("respond").key("headers").key(header),
-                            "invalid header name or value",
+                            &header_path,
+                            format!("the value of header {header:?} contains a line break or NUL"),
                         );
                     }
                 }
@@ -528,7 +545,7 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
             }
         };
         for (i, filter) in file.filters.iter().enumerate() {
-            if !filters.contains(filter.as_str()) {
+            if !doc.filter_names.contains(filter) {
                 c.error(
                     &path.key("filters").index(i),
                     format!("unknown filter {filter:?}"),
@@ -552,16 +569,9 @@ fn routes(c: &mut Checker, upstreams: &BTreeSet<&str>, filters: &BTreeSet<&str>)
 fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMatch {
     let mut hosts = Vec::new();
     for (i, host) in file.hosts.iter().enumerate() {
-        let host = host.to_ascii_lowercase();
-        let valid_label = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.')
-        };
-        match host.strip_prefix("*.") {
-            Some(rest) if valid_label(rest) && !rest.contains('*') => hosts.push(HostMatch::WildcardSuffix(format!(".{rest}"))),
-            None if valid_label(&host) => hosts.push(HostMatch::Exact(host)),
-            _ => c.error(
+        match host_match(host) {
+            Some(host) => hosts.push(host),
+            None => c.error(
                 &path.key("hosts").index(i),
                 format!("invalid host {host:?}; expected a name like api.example.com or *.example.com (no port)"),
             ),
@@ -603,7 +613,7 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
     let mut methods = Vec::new();
     for (i, method) in file.methods.iter().enumerate() {
         let upper = method.to_ascii_uppercase();
-        if upper.is_empty() || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if !is_token(&upper) {
             c.error(
                 &path.key("methods").index(i),
                 format!("invalid method {method:?}"),
@@ -633,7 +643,11 @@ fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMat
         .iter()
         .enumerate()
         .filter_map(|(i, q)| {
-            let value = value_match(c, &path.key("query").index(i), q)?;
+            let item = path.key("query").index(i);
+            if q.name.is_empty() {
+                c.error(&item.key("name"), "query parameter name is empty");
+            }
+            let value = value_match(c, &item, q)?;
             Some(QueryMatch {
                 name: q.name.clone(),
                 value,
@@ -673,13 +687,39 @@ fn value_match(c: &mut Checker, path: &ConfigPath, file: &ValueMatchFile) -> Opt
     }
 }
 
-/// Lower-case header name if valid (RFC 9110 token characters).
-fn http_name(name: &str) -> Option<String> {
-    let valid = !name.is_empty()
-        && name
+/// `api.example.com` or `*.example.com`, lower-cased; `None` if invalid.
+/// The wildcard is only allowed as a whole leading label, and ports are not
+/// part of a host match.
+fn host_match(host: &str) -> Option<HostMatch> {
+    let host = host.to_ascii_lowercase();
+    let is_dns_name = |name: &str| {
+        name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    };
+    match host.strip_prefix("*.") {
+        Some(suffix) if is_dns_name(suffix) => {
+            Some(HostMatch::WildcardSuffix(format!(".{suffix}")))
+        }
+        None if is_dns_name(&host) => Some(HostMatch::Exact(host)),
+        _ => None,
+    }
+}
+
+/// An RFC 9110 token: the syntax of method and header names.
+fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    valid.then(|| name.to_ascii_lowercase())
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Lower-case header name if valid.
+fn http_name(name: &str) -> Option<String> {
+    is_token(name).then(|| name.to_ascii_lowercase())
 }
 
 fn compile_regex(c: &mut Checker, path: &ConfigPath, pattern: &str) -> Option<Regex> {
@@ -692,8 +732,14 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Evaluation order, compared descending: priority, then specificity (see
-/// docs/config.md): path kind, prefix length, host kind, number of conditions.
+/// The evaluation order key, compared descending; ties keep file order.
+/// First `priority`, then specificity, field by field:
+/// - path kind: exact 3, regex 2, prefix 1, none 0;
+/// - prefix length in bytes (0 unless a prefix), so `/a/b` precedes `/a`;
+/// - host kind: any exact host 2, only wildcards 1, no hosts 0;
+/// - number of conditions: methods (1 if any), each header, each query parameter.
+///
+/// docs/config.md ("Evaluation order") describes the same for users.
 fn order_key(route: &Route) -> (i32, u8, usize, u8, usize) {
     let m = &route.matcher;
     let (path_kind, prefix_len) = match &m.path {
@@ -725,5 +771,81 @@ fn admin(c: &mut Checker) -> Option<Admin> {
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_addresses() {
+        for good in [
+            "a.internal:80",
+            "127.0.0.1:9101",
+            "[fd00::1]:8080",
+            "localhost:1",
+        ] {
+            assert!(valid_host_port(good), "{good}");
+        }
+        for bad in [
+            "a.internal",
+            ":80",
+            "a:0",
+            "a:65536",
+            "a:http",
+            "fd00::1",
+            "[fd00::1]",
+            "[nope]:80",
+            "http://a:80",
+            "a b:80",
+        ] {
+            assert!(!valid_host_port(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            host_match("API.Example.com"),
+            Some(HostMatch::Exact("api.example.com".into()))
+        );
+        assert_eq!(
+            host_match("*.example.com"),
+            Some(HostMatch::WildcardSuffix(".example.com".into()))
+        );
+        for bad in [
+            "", "*", "*.", "a.*.b", "*a.b", "a..b", ".a", "a.b:80", "a_b.c",
+        ] {
+            assert_eq!(host_match(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(is_token("GET"));
+        assert!(is_token("x-custom_header.1"));
+        assert!(!is_token(""));
+        assert!(!is_token("BAD METHOD"));
+        assert!(!is_token("x:y"));
+    }
+
+    #[test]
+    fn status_ranges() {
+        assert_eq!(parse_status_range("200-399"), Some((200, 399)));
+        assert_eq!(parse_status_range("204"), Some((204, 204)));
+        assert_eq!(parse_status_range(" 200 - 299 "), Some((200, 299)));
+        for bad in ["399-200", "99", "600", "2xx", "200-", ""] {
+            assert_eq!(parse_status_range(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn networks() {
+        assert_eq!(parse_net("10.0.0.0/8"), "10.0.0.0/8".parse().ok());
+        assert_eq!(parse_net("127.0.0.1"), "127.0.0.1/32".parse().ok());
+        assert_eq!(parse_net("::1"), "::1/128".parse().ok());
+        assert_eq!(parse_net("10.0.0.0/33"), None);
+        assert_eq!(parse_net("localhost"), None);
     }
 }

@@ -47,5 +47,5 @@ pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
 
 /// The JSON Schema of the config file (for editors and `weir schema`).
 pub fn json_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(schema::ConfigFile)).expect("a schema is valid JSON")
+    schema::file_schema()
 }

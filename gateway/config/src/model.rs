@@ -23,7 +23,8 @@ pub struct Config {
     pub filters: BTreeMap<String, Filter>,
     /// Filter names run on every route, before the route's own chain.
     pub global_chain: Vec<String>,
-    /// Routes in evaluation order (see `Route::order_key`): the first match wins.
+    /// Routes in evaluation order (priority, specificity, file order; see
+    /// docs/config.md): the first match wins.
     pub routes: Vec<Route>,
     pub admin: Option<Admin>,
 }

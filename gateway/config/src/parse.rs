@@ -2,7 +2,9 @@
 //! line. Each section and each list or map item is deserialized on its own, so
 //! one bad route does not hide the errors in the next.
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::num::IntErrorKind;
 
 use marked_yaml::Node;
 use serde::de::DeserializeOwned;
@@ -32,6 +34,36 @@ impl ConfigPath {
         next.0.push(Segment::Index(index));
         next
     }
+
+    fn join(&self, rest: &ConfigPath) -> ConfigPath {
+        let mut next = self.clone();
+        next.0.extend(rest.0.iter().cloned());
+        next
+    }
+
+    /// A path as serde-path renders it (`limits.memory`, `targets[1].weight`);
+    /// stops at a segment serde could not name (`?`).
+    fn from_rendered(rendered: &str) -> ConfigPath {
+        let mut next = ConfigPath::default();
+        for part in rendered.split('.') {
+            let (key, mut indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
+            if key == "?" {
+                break;
+            }
+            if !key.is_empty() {
+                next.0.push(Segment::Key(key.to_owned()));
+            }
+            while let Some((index, rest)) = indexes
+                .strip_prefix('[')
+                .and_then(|s| s.split_once(']'))
+                .and_then(|(i, rest)| Some((i.parse().ok()?, rest)))
+            {
+                next.0.push(Segment::Index(index));
+                indexes = rest;
+            }
+        }
+        next
+    }
 }
 
 impl fmt::Display for ConfigPath {
@@ -58,11 +90,14 @@ pub struct Document {
     pub listeners: Vec<(ConfigPath, ListenerFile)>,
     pub upstreams: Vec<(ConfigPath, String, UpstreamFile)>,
     pub filters: Vec<(ConfigPath, String, FilterFile)>,
+    /// Every upstream name written, including those whose definition has
+    /// errors: a reference to one of them is not a second error.
+    pub upstream_names: BTreeSet<String>,
+    /// Every filter name written (see `upstream_names`).
+    pub filter_names: BTreeSet<String>,
     pub global_filters: Vec<String>,
     pub routes: Vec<(ConfigPath, usize, RouteFile)>,
     pub admin: Option<AdminFile>,
-    /// Whether the document has a `listeners` section at all.
-    pub listeners_present: bool,
 }
 
 const SECTIONS: &[&str] = &[
@@ -78,12 +113,12 @@ const SECTIONS: &[&str] = &[
 /// Parses the document; item-level errors go to `errors`, a YAML syntax error
 /// ends parsing.
 pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Document> {
-    let root = match marked_yaml::parse_yaml_with_options(
-        0,
-        text,
+    let options = marked_yaml::LoaderOptions::default()
+        // Two upstreams (or fields) with one name are a mistake, not an override.
+        .error_on_duplicate_keys(true)
         // Quoted scalars stay strings ("42" is not 42) in filter configs.
-        marked_yaml::LoaderOptions::default().prevent_coercion(true),
-    ) {
+        .prevent_coercion(true);
+    let root = match marked_yaml::parse_yaml_with_options(0, text, options) {
         Ok(root) => root,
         Err(err) => {
             errors.push(load_error(&err));
@@ -96,10 +131,11 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         listeners: Vec::new(),
         upstreams: Vec::new(),
         filters: Vec::new(),
+        upstream_names: BTreeSet::new(),
+        filter_names: BTreeSet::new(),
         global_filters: Vec::new(),
         routes: Vec::new(),
         admin: None,
-        listeners_present: false,
     };
     let Some(mapping) = root.as_mapping() else {
         errors.push(error_at(
@@ -117,7 +153,6 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             "admin" => doc.admin = item(node, &path, errors),
             "global_filters" => doc.global_filters = item(node, &path, errors).unwrap_or_default(),
             "listeners" => {
-                doc.listeners_present = true;
                 for (i, node) in sequence(node, &path, errors) {
                     let path = path.index(i);
                     if let Some(listener) = item(node, &path, errors) {
@@ -135,6 +170,7 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             }
             "upstreams" => {
                 for (name, node) in named(node, &path, errors) {
+                    doc.upstream_names.insert(name.clone());
                     let path = path.key(&name);
                     if let Some(upstream) = item(node, &path, errors) {
                         doc.upstreams.push((path, name, upstream));
@@ -143,6 +179,7 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             }
             "filters" => {
                 for (name, node) in named(node, &path, errors) {
+                    doc.filter_names.insert(name.clone());
                     let path = path.key(&name);
                     if let Some(filter) = item(node, &path, errors) {
                         doc.filters.push((path, name, filter));
@@ -151,7 +188,7 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             }
             other => errors.push(error_at(
                 &path,
-                key_node_line(key),
+                key.span().start().map(|m| m.line()),
                 &format!(
                     "unknown section `{other}`, expected one of {}",
                     SECTIONS.join(", ")
@@ -159,57 +196,77 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             )),
         }
     }
+    // Listeners written but broken have their own errors; this is for none at all.
+    let listeners = mapping.get_node("listeners");
+    if listeners.is_none_or(|n| is_empty(n) || n.as_sequence().is_some_and(|s| s.is_empty())) {
+        errors.push(error_at(
+            &top.key("listeners"),
+            listeners.map_or_else(|| node_line(&root), node_line),
+            "at least one listener is required",
+        ));
+    }
     doc.root = root;
     Some(doc)
-}
-
-fn key_node_line(key: &marked_yaml::types::MarkedScalarNode) -> Option<usize> {
-    key.span().start().map(|m| m.line())
 }
 
 fn node_line(node: &Node) -> Option<usize> {
     node.span().start().map(|m| m.line())
 }
 
+/// A key written with no value (`upstreams:`): YAML's empty null.
+fn is_empty(node: &Node) -> bool {
+    node.as_scalar()
+        .is_some_and(|s| s.as_str().is_empty() && s.may_coerce())
+}
+
+/// Deserializes one item; on failure records the error at the field it is
+/// about (unknown fields: at the item, the message names the field).
 fn item<T: DeserializeOwned>(
     node: &Node,
     path: &ConfigPath,
     errors: &mut Vec<ConfigError>,
 ) -> Option<T> {
-    match marked_yaml::from_node::<T>(node) {
-        Ok(value) => Some(value),
-        Err(err) => {
-            let unknown_key = match &*err {
-                marked_yaml::Error::UnknownFieldError(field, _, _) => key_line(node, field),
-                _ => None,
-            };
-            let at = unknown_key
-                .or_else(|| err.start_mark().map(|m| m.line()))
-                .or_else(|| node_line(node));
-            errors.push(error_at(path, at, &serde_message(&err.to_string())));
-            None
-        }
-    }
+    let err = match marked_yaml::from_node::<T>(node) {
+        Ok(value) => return Some(value),
+        Err(err) => err,
+    };
+    // The field's path inside the item, as serde-path found it.
+    let inner_path = ConfigPath::from_rendered(err.path().unwrap_or_default());
+    let reported_path = match &*err {
+        marked_yaml::Error::UnknownFieldError(..) => path.clone(),
+        _ => path.join(&inner_path),
+    };
+    // serde-path points the error's span at the offending node (for unknown
+    // fields: at the key).
+    let line = err
+        .start_mark()
+        .map(|m| m.line())
+        .or_else(|| node_line(node));
+    let message = deserialize_message(&err, node_at(node, &inner_path));
+    errors.push(error_at(&reported_path, line, &message));
+    None
 }
 
-/// The line of the first mapping key named `key` in `node`'s subtree: where
-/// an unknown field was written.
-fn key_line(node: &Node, key: &str) -> Option<usize> {
-    match node {
-        Node::Mapping(map) => map.iter().find_map(|(k, v)| {
-            if k.as_str() == key {
-                k.span().start().map(|m| m.line())
-            } else {
-                key_line(v, key)
+/// serde's message, lower-cased like weir's own; marked-yaml's scalar parse
+/// errors do not name the value, so these name it.
+fn deserialize_message(err: &marked_yaml::FromNodeError, value: Option<&Node>) -> String {
+    let text = value.and_then(Node::as_scalar).map(|s| s.as_str());
+    match (&**err, text) {
+        (marked_yaml::Error::IntegerParseFailure(e, _), Some(text)) => match e.kind() {
+            IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
+                format!("{text:?} is out of range")
             }
-        }),
-        Node::Sequence(seq) => seq.iter().find_map(|v| key_line(v, key)),
-        Node::Scalar(_) => None,
+            _ => format!("expected a whole number, found {text:?}"),
+        },
+        (marked_yaml::Error::NotBoolean(_), Some(text)) => {
+            format!("expected true or false, found {text:?}")
+        }
+        (inner, _) => lower_first(&inner.to_string()),
     }
 }
 
 /// marked-yaml capitalises serde's messages; weir's errors are lower-case.
-fn serde_message(message: &str) -> String {
+fn lower_first(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -217,6 +274,7 @@ fn serde_message(message: &str) -> String {
     }
 }
 
+/// The items of a list section; an empty value is an empty list.
 fn sequence<'a>(
     node: &'a Node,
     path: &ConfigPath,
@@ -224,6 +282,7 @@ fn sequence<'a>(
 ) -> Vec<(usize, &'a Node)> {
     match node.as_sequence() {
         Some(seq) => seq.iter().enumerate().collect(),
+        None if is_empty(node) => Vec::new(),
         None => {
             errors.push(error_at(path, node_line(node), "expected a list"));
             Vec::new()
@@ -231,6 +290,7 @@ fn sequence<'a>(
     }
 }
 
+/// The entries of a name-to-definition section; an empty value is an empty map.
 fn named<'a>(
     node: &'a Node,
     path: &ConfigPath,
@@ -241,6 +301,7 @@ fn named<'a>(
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v))
             .collect(),
+        None if is_empty(node) => Vec::new(),
         None => {
             errors.push(error_at(
                 path,
@@ -273,10 +334,18 @@ fn load_error(err: &marked_yaml::LoadError) -> ConfigError {
         ),
         MappingKeyMustBeScalar(m) => (Some(*m), "mapping keys must be plain values".to_owned()),
         UnexpectedTag(m) => (Some(*m), "YAML tags are not supported".to_owned()),
-        ScanError(m, e) => (Some(*m), format!("invalid YAML: {e}")),
+        // The scanner's own message repeats the position; the line is enough.
+        ScanError(m, e) => (Some(*m), format!("invalid YAML: {}", e.info())),
         DuplicateKey(inner) => (
             inner.key.span().start().copied(),
-            format!("duplicate key {:?}", inner.key.as_str()),
+            match inner.prev_key.span().start() {
+                Some(first) => format!(
+                    "duplicate key {:?} (first at line {})",
+                    inner.key.as_str(),
+                    first.line()
+                ),
+                None => format!("duplicate key {:?}", inner.key.as_str()),
+            },
         ),
         other => (None, other.to_string()),
     };
@@ -352,5 +421,58 @@ pub fn to_json(node: &Node) -> serde_json::Value {
                 .map(|(k, v)| (k.as_str().to_owned(), to_json(v)))
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_display_dotted() {
+        let path = ConfigPath::default()
+            .key("upstreams")
+            .key("users")
+            .key("targets")
+            .index(1)
+            .key("address");
+        assert_eq!(path.to_string(), "upstreams.users.targets[1].address");
+        assert_eq!(ConfigPath::default().to_string(), "<document>");
+    }
+
+    #[test]
+    fn serde_paths_are_read_back() {
+        let path = ConfigPath::default().key("routes").index(0);
+        let rendered = ConfigPath::from_rendered("match.headers[2].name");
+        assert_eq!(
+            path.join(&rendered).to_string(),
+            "routes[0].match.headers[2].name"
+        );
+        assert_eq!(ConfigPath::from_rendered("[3]").to_string(), "[3]");
+        assert_eq!(
+            ConfigPath::from_rendered("limits.?.x").to_string(),
+            "limits"
+        );
+        assert_eq!(ConfigPath::from_rendered(""), ConfigPath::default());
+    }
+
+    #[test]
+    fn lines_fall_back_to_the_nearest_ancestor() {
+        let root = marked_yaml::parse_yaml(0, "a:\n  b:\n    - x\n    - y\n").unwrap();
+        let a = ConfigPath::default().key("a");
+        assert_eq!(line_of(&root, &a.key("b").index(1)), Some(4));
+        assert_eq!(line_of(&root, &a.key("b").index(9)), Some(3));
+        assert_eq!(line_of(&root, &a.key("missing")), Some(2));
+    }
+
+    #[test]
+    fn yaml_to_json_keeps_quoted_scalars_as_strings() {
+        let text = "n: 1\nq: \"1\"\nb: true\nf: 2.5\nz: ~\nl: [x, \"no\"]\n";
+        let options = marked_yaml::LoaderOptions::default().prevent_coercion(true);
+        let root = marked_yaml::parse_yaml_with_options(0, text, options).unwrap();
+        assert_eq!(
+            to_json(&root),
+            serde_json::json!({ "n": 1, "q": "1", "b": true, "f": 2.5, "z": null, "l": ["x", "no"] })
+        );
     }
 }

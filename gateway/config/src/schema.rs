@@ -7,8 +7,49 @@ use std::collections::BTreeMap;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::units::{ByteSize, HumanDuration};
+
+/// The JSON Schema of the file format.
+pub fn file_schema() -> Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(ConfigFile)).expect("a schema is valid JSON");
+    remove_null(&mut schema);
+    schema
+}
+
+/// Optional fields are left out to take their default; the loader does not
+/// read an explicit `null` as "unset", so the schema must not offer it.
+fn remove_null(schema: &mut Value) {
+    let null = serde_json::json!({ "type": "null" });
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(alternatives)) = map.get_mut("anyOf") {
+                alternatives.retain(|a| *a != null);
+                if alternatives.len() == 1 {
+                    let Some(Value::Object(only)) = alternatives.pop() else {
+                        unreachable!("schemars writes schema objects")
+                    };
+                    map.remove("anyOf");
+                    for (key, value) in only {
+                        map.entry(key).or_insert(value);
+                    }
+                }
+            }
+            map.values_mut().for_each(remove_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_null),
+        _ => {}
+    }
+}
 
 /// A weir config file.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -17,6 +58,7 @@ use crate::units::{ByteSize, HumanDuration};
 pub struct ConfigFile {
     pub server: Option<ServerFile>,
     /// Where weir accepts connections. At least one.
+    #[schemars(length(min = 1))]
     pub listeners: Vec<ListenerFile>,
     /// Upstream pools by name.
     #[serde(default)]
@@ -38,6 +80,7 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct ServerFile {
     /// Worker threads per listener. Default: the number of CPUs.
+    #[schemars(range(min = 1))]
     pub threads: Option<usize>,
     /// How long in-flight requests get to finish after SIGTERM. Default 5s.
     pub grace_period: Option<HumanDuration>,
@@ -67,6 +110,7 @@ pub struct ListenerFile {
 #[serde(deny_unknown_fields)]
 pub struct ListenerTlsFile {
     /// Certificates chosen by SNI; the first is the default.
+    #[schemars(length(min = 1))]
     pub certificates: Vec<CertificateFile>,
 }
 
@@ -95,6 +139,7 @@ pub struct LimitsFile {
 #[serde(deny_unknown_fields)]
 pub struct UpstreamFile {
     /// At least one target.
+    #[schemars(length(min = 1))]
     pub targets: Vec<TargetFile>,
     /// Default round_robin.
     pub balance: Option<BalanceFile>,
@@ -114,6 +159,7 @@ pub struct TargetFile {
     /// `host:port`.
     pub address: String,
     /// Share for `weighted` balancing. Default 1.
+    #[schemars(range(min = 1))]
     pub weight: Option<u32>,
 }
 
@@ -148,8 +194,10 @@ pub struct HealthCheckFile {
     /// Default 2s.
     pub timeout: Option<HumanDuration>,
     /// Consecutive failures that mark a target down. Default 3.
+    #[schemars(range(min = 1))]
     pub unhealthy_threshold: Option<u32>,
     /// Consecutive successes that mark it up again. Default 2.
+    #[schemars(range(min = 1))]
     pub healthy_threshold: Option<u32>,
     /// Healthy statuses: `200-399` (default) or a single status.
     pub expected_status: Option<StatusRange>,
@@ -180,6 +228,7 @@ impl JsonSchema for StatusRange {
 #[serde(deny_unknown_fields)]
 pub struct PassiveHealthFile {
     /// Consecutive failed requests that eject a target. Default 5.
+    #[schemars(range(min = 1))]
     pub max_failures: Option<u32>,
     /// How long an ejected target is left out. Default 30s.
     pub ejection_time: Option<HumanDuration>,
@@ -265,6 +314,7 @@ pub struct FilterLimitsFile {
     /// Body bytes shown in body phases. Default 1MiB.
     pub max_body_bytes: Option<ByteSize>,
     /// Requests served by one instance before it is replaced. Default 10000.
+    #[schemars(range(min = 1))]
     pub recycle_after: Option<u32>,
     /// Warm instances kept idle. Default 64.
     pub max_idle_instances: Option<usize>,
@@ -350,6 +400,7 @@ pub struct ValueMatchFile {
 #[serde(deny_unknown_fields)]
 pub struct RespondFile {
     /// Default 200.
+    #[schemars(range(min = 100, max = 599))]
     pub status: Option<u16>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

@@ -104,6 +104,29 @@ mod tests {
         assert!(parse_duration("5").is_err(), "a unit is required");
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(
+            parse_duration("0s"),
+            Ok(Duration::ZERO),
+            "ranges are checked later"
+        );
+        assert_eq!(parse_duration(" 2h "), Ok(Duration::from_secs(7200)));
+    }
+
+    #[test]
+    fn units_deserialize_from_yaml_scalars() {
+        let node = marked_yaml::parse_yaml(0, "d: 250ms\ns: 64KiB\nn: 512\n").unwrap();
+        #[derive(serde::Deserialize)]
+        struct Units {
+            d: HumanDuration,
+            s: ByteSize,
+            n: ByteSize,
+        }
+        let units: Units = marked_yaml::from_node(&node).unwrap();
+        assert_eq!(units.d, HumanDuration(Duration::from_millis(250)));
+        assert_eq!(units.s, ByteSize(64 * 1024));
+        assert_eq!(units.n, ByteSize(512));
     }
 
     #[test]
@@ -118,5 +141,14 @@ mod tests {
         assert!(parse_size("KiB").is_err());
         assert!(parse_size("-1KiB").is_err());
         assert!(parse_size("99999999999999999999GiB").is_err());
+        assert_eq!(parse_size("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_size("17179869184GiB").is_err(), "overflows u64");
+        assert_eq!(parse_size("3GB"), Ok(3_000_000_000));
+        assert_eq!(parse_size("4MB"), Ok(4_000_000));
+        assert_eq!(parse_size("7B"), Ok(7));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("1.5MiB").is_err(), "whole numbers only");
+        assert!(parse_size("64kib").is_err(), "units are case-sensitive");
+        assert!(parse_size("64 KiB KiB").is_err());
     }
 }

@@ -16,7 +16,20 @@ fn bless() -> bool {
 fn render(text: &str) -> String {
     // A fixed base directory keeps resolved paths stable across machines.
     match weir_config::parse(text, Path::new("/etc/weir")) {
-        Ok(config) => format!("{config:#?}\n"),
+        Ok(config) => {
+            let debug = format!("{config:#?}\n");
+            if text.contains("threads:") {
+                return debug;
+            }
+            // The default thread count is the machine's; the .out names it.
+            let cpus = std::thread::available_parallelism().unwrap().get();
+            assert_eq!(config.server.threads, cpus, "threads defaults to the CPUs");
+            debug.replacen(
+                &format!("threads: {cpus},"),
+                "threads: <available_parallelism>,",
+                1,
+            )
+        }
         Err(errors) => format!("{errors}\n"),
     }
 }
@@ -72,6 +85,35 @@ fn committed_schema_matches_the_code() {
     assert!(
         committed == schema,
         "docs/config.schema.json is stale: run WEIR_BLESS=1 cargo test -p weir-config"
+    );
+}
+
+/// The example from the task description of the error format.
+#[test]
+fn reference_errors_and_their_lines() {
+    let text = "\
+listeners:
+  - name: main
+    address: 127.0.0.1:8080
+routes:
+  - match: { path: { prefix: / } }
+    upstream: billing
+  - match: { path: { regex: \"([\" } }
+    respond: { status: 200 }
+";
+    let errors = weir_config::parse(text, Path::new("/etc/weir"))
+        .unwrap_err()
+        .0;
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        lines[0],
+        r#"routes[0].upstream (line 6): unknown upstream "billing""#
+    );
+    assert!(
+        lines[1].starts_with("routes[1].match.path.regex (line 7): invalid regex: "),
+        "{}",
+        lines[1]
     );
 }
 

@@ -327,6 +327,11 @@ impl BackgroundService for Reloader {
         };
         let mut hangups =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        tracing::info!(
+            watching = watcher.is_some(),
+            sighup = hangups.is_some(),
+            "config reloader ready"
+        );
         loop {
             let request = tokio::select! {
                 _ = shutdown.changed() => return,
