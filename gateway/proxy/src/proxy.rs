@@ -777,7 +777,11 @@ fn hash_key(pool: &Pool, req: &RequestHeader, client_ip: Option<IpAddr>) -> Opti
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(n, _)| n == name)
             .map(|(_, v)| h(v.as_bytes())),
-        weir_config::HashKey::ClientIp => client_ip.map(|ip| h(ip.to_string().as_bytes())),
+        // Hash the address bytes: no string built per request.
+        weir_config::HashKey::ClientIp => client_ip.map(|ip| match ip {
+            IpAddr::V4(v4) => h(&v4.octets()),
+            IpAddr::V6(v6) => h(&v6.octets()),
+        }),
     }
 }
 
