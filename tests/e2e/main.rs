@@ -3,11 +3,13 @@
 
 mod bad_input;
 mod balancing;
+mod capabilities;
 mod check;
 mod errors;
 mod filters;
 mod forwarding;
 mod health;
+mod isolation;
 mod protocols;
 mod reload;
 mod routing;

@@ -4,6 +4,7 @@
 //! Waiting is always for an observable event (a port accepting, a response
 //! arriving), each with a deadline; never a fixed sleep.
 
+pub mod redis;
 pub mod upstream;
 
 use std::io::Read;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use redis::RedisServer;
 pub use upstream::Upstream;
 
 /// The workspace root (parent of `tests/`).
@@ -101,8 +103,14 @@ impl Gateway {
     /// Starts weir on `weir.yaml` in `dir`, which the caller prepared
     /// (e.g. with certificates beside it).
     pub fn spawn(dir: tempfile::TempDir, port: u16) -> Gateway {
+        Self::spawn_with_env(dir, port, &[])
+    }
+
+    /// Like [`Gateway::spawn`], with extra environment variables for weir.
+    pub fn spawn_with_env(dir: tempfile::TempDir, port: u16, env: &[(&str, &str)]) -> Gateway {
         let log = std::fs::File::create(dir.path().join("weir.log")).expect("log file");
         let child = Command::new(weir_bin())
+            .envs(env.iter().copied())
             .args(["run", "--config"])
             .arg(dir.path().join("weir.yaml"))
             .env(

@@ -34,8 +34,11 @@ extern crate self as weir_filter_sdk;
 
 mod config;
 pub mod context;
+pub mod kv;
 pub mod log;
+pub mod outbound;
 mod reply;
+pub mod secrets;
 
 /// The generated bindings of `wit/filter.wit`; [`export_filter!`] uses them.
 #[doc(hidden)]

@@ -39,17 +39,21 @@ fn filter_errors(config: &weir_config::Config) -> anyhow::Result<Vec<ConfigError
         cache_dir: config.server.cache_dir.clone(),
         ..HostOptions::default()
     })?;
-    Ok(config
-        .filters
-        .values()
-        .filter_map(|filter| {
-            host.load_filter(weir_proxy::snapshot::filter_spec(filter))
-                .err()
-                .map(|err| ConfigError {
-                    path: format!("filters.{}", filter.name),
-                    line: None,
-                    message: err.to_string(),
-                })
-        })
-        .collect())
+    // Stores are not connected to: a check must not depend on Redis being
+    // up. Each granted store is a fresh in-memory one, which is all `init`
+    // may rely on (a store can always be down).
+    let mut errors = Vec::new();
+    for filter in config.filters.values() {
+        let spec = weir_proxy::snapshot::filter_spec(filter, config, |_| {
+            Some(weir_kv::Store::memory(1024))
+        });
+        if let Err(err) = host.block_on(host.load_filter(spec, None)) {
+            errors.push(ConfigError {
+                path: format!("filters.{}", filter.name),
+                line: None,
+                message: err.to_string(),
+            });
+        }
+    }
+    Ok(errors)
 }

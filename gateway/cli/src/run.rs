@@ -24,13 +24,15 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         cache_dir: config.server.cache_dir.clone(),
         ..HostOptions::default()
     })?);
-    let first = snapshot::build(config, content_hash(&text), 1, &wasm, None).map_err(|errors| {
-        anyhow::anyhow!(
-            "cannot start with {}:\n{}",
-            path.display(),
-            errors.join("\n")
-        )
-    })?;
+    let first = wasm
+        .block_on(snapshot::build(config, content_hash(&text), 1, &wasm, None))
+        .map_err(|errors| {
+            anyhow::anyhow!(
+                "cannot start with {}:\n{}",
+                path.display(),
+                errors.join("\n")
+            )
+        })?;
     let settings = first.config.server.clone();
     let listeners = first.config.listeners.clone();
     let admin = first.config.admin.clone();

@@ -15,6 +15,8 @@ use crate::model::*;
 use crate::parse::{ConfigPath, Document, error_at, line_of, node_at, to_json};
 use crate::schema::*;
 
+mod capabilities;
+
 /// Collects errors with lines looked up in the document.
 struct Checker<'a> {
     doc: &'a Document,
@@ -71,6 +73,8 @@ pub fn check(
             upstream(&mut c, path, name, file).map(|u| (name.clone(), u))
         })
         .collect();
+    let key_value = capabilities::key_value(&mut c);
+    let secrets = capabilities::secrets(&mut c);
     let filters: BTreeMap<String, Filter> = doc
         .filters
         .iter()
@@ -105,6 +109,8 @@ pub fn check(
         global_chain: doc.global_filters.clone(),
         routes,
         admin,
+        key_value,
+        secrets,
     })
 }
 
@@ -424,6 +430,7 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
             .map_or(1 << 20, |s| s.0 as usize),
         recycle_after: l.and_then(|l| l.recycle_after).unwrap_or(10_000),
         max_idle_instances: l.and_then(|l| l.max_idle_instances).unwrap_or(64),
+        max_concurrent_calls: l.and_then(|l| l.max_concurrent_calls).unwrap_or(100),
     };
     let limits_path = path.key("limits");
     c.more_than_zero(&limits_path.key("call_deadline"), limits.call_deadline);
@@ -441,6 +448,16 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     c.at_least_one(
         &limits_path.key("recycle_after"),
         limits.recycle_after.into(),
+    );
+    c.at_least_one(
+        &limits_path.key("max_concurrent_calls"),
+        limits.max_concurrent_calls.into(),
+    );
+    let grants = capabilities::grants(c, &path.key("grants"), file.grants.as_ref());
+    let circuit_breaker = capabilities::circuit_breaker(
+        c,
+        &path.key("circuit_breaker"),
+        file.circuit_breaker.as_ref(),
     );
     if file.module.trim().is_empty() {
         c.error(&path.key("module"), "module path is empty");
@@ -460,6 +477,8 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
             IsolationFile::Pooled => Isolation::Pooled,
             IsolationFile::PerRequest => Isolation::PerRequest,
         },
+        grants,
+        circuit_breaker,
     })
 }
 
@@ -690,7 +709,7 @@ fn value_match(c: &mut Checker, path: &ConfigPath, file: &ValueMatchFile) -> Opt
 /// `api.example.com` or `*.example.com`, lower-cased; `None` if invalid.
 /// The wildcard is only allowed as a whole leading label, and ports are not
 /// part of a host match.
-fn host_match(host: &str) -> Option<HostMatch> {
+pub(crate) fn host_match(host: &str) -> Option<HostMatch> {
     let host = host.to_ascii_lowercase();
     let is_dns_name = |name: &str| {
         name.split('.').all(|label| {

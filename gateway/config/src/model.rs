@@ -12,6 +12,10 @@ use std::time::Duration;
 use ipnet::IpNet;
 use regex::Regex;
 
+// `Origin`'s methods, URL redaction for `RedisStore`'s Debug.
+mod capabilities;
+pub(crate) use capabilities::redact_url;
+
 /// The whole checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +31,10 @@ pub struct Config {
     /// docs/config.md): the first match wins.
     pub routes: Vec<Route>,
     pub admin: Option<Admin>,
+    /// Keyed by store name; filters are granted stores by name.
+    pub key_value: BTreeMap<String, KvStore>,
+    /// Keyed by secret name; values already read.
+    pub secrets: BTreeMap<String, Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +182,8 @@ pub struct Filter {
     pub limits: FilterLimits,
     pub on_error: OnError,
     pub isolation: Isolation,
+    pub grants: Grants,
+    pub circuit_breaker: CircuitBreaker,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +198,76 @@ pub struct FilterLimits {
     pub recycle_after: u32,
     /// Warm instances kept idle.
     pub max_idle_instances: usize,
+    /// Calls into the filter in flight at once.
+    pub max_concurrent_calls: u32,
+}
+
+/// What a filter may use beyond the request; everything else is denied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grants {
+    /// Names of stores in `Config::key_value`.
+    pub key_value: Vec<String>,
+    /// Names of secrets in `Config::secrets`.
+    pub secrets: Vec<String>,
+    pub http: Option<HttpGrant>,
+    pub files: Option<FilesGrant>,
+}
+
+/// Outbound HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpGrant {
+    /// Requests go only to these origins; at least one.
+    pub allow: Vec<Origin>,
+    pub connect_timeout: Duration,
+    /// Until the response's first byte.
+    pub timeout: Duration,
+    /// Response body cap.
+    pub max_response_bytes: u64,
+}
+
+/// An origin a filter may call; parsed, matched and displayed in `model/capabilities.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Lower-case; `*.example.com` for a wildcard; an IPv6 address without brackets.
+    pub host: String,
+    /// As written, or 80/443 from the scheme.
+    pub port: u16,
+}
+
+/// A read-only directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilesGrant {
+    /// Resolved against the config file's directory; an existing directory.
+    pub path: PathBuf,
+    /// Where the filter sees it; absolute.
+    pub mount: String,
+}
+
+/// Stops calling a filter that keeps failing: open after `min_calls` calls in
+/// `window` with at least `failure_ratio` failed, then one probe call after
+/// `cool_down`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitBreaker {
+    pub enabled: bool,
+    /// In (0, 1].
+    pub failure_ratio: f64,
+    pub min_calls: u32,
+    pub window: Duration,
+    pub cool_down: Duration,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> Self {
+        CircuitBreaker {
+            enabled: true,
+            failure_ratio: 0.5,
+            min_calls: 10,
+            window: Duration::from_secs(10),
+            cool_down: Duration::from_secs(5),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,6 +368,60 @@ pub struct DirectResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvStore {
+    pub name: String,
+    pub backend: KvBackend,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum KvBackend {
+    /// In this process only.
+    Memory {
+        max_entries: u64,
+    },
+    Redis(RedisStore),
+}
+
+/// `Debug` hides the URL's password (see `model/capabilities.rs`).
+#[derive(Clone, PartialEq)]
+pub struct RedisStore {
+    /// `redis://` or `rediss://`, checked; may carry a password.
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    /// Prepended to every key.
+    pub key_prefix: String,
+}
+
+/// A named value read at check time. `Debug` shows its length only.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Secret {
+    pub name: String,
+    pub source: SecretSource,
+    pub value: SecretValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretSource {
+    /// The environment variable's name.
+    Env(String),
+    /// The resolved path.
+    File(PathBuf),
+}
+
+/// The bytes of a secret (a file's without one trailing newline).
+/// Debug prints `SecretValue(<N bytes>)`, never the bytes.
+#[derive(Clone, PartialEq)]
+pub struct SecretValue(pub Vec<u8>);
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValue(<{} bytes>)", self.0.len())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,10 @@ use marked_yaml::Node;
 use serde::de::DeserializeOwned;
 
 use crate::error::ConfigError;
-use crate::schema::{AdminFile, FilterFile, ListenerFile, RouteFile, ServerFile, UpstreamFile};
+use crate::schema::{
+    AdminFile, FilterFile, KvStoreFile, ListenerFile, RouteFile, SecretFile, ServerFile,
+    UpstreamFile,
+};
 
 /// A dotted path into the document: `routes[0].match.path`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,6 +98,12 @@ pub struct Document {
     pub upstream_names: BTreeSet<String>,
     /// Every filter name written (see `upstream_names`).
     pub filter_names: BTreeSet<String>,
+    pub key_value: Vec<(ConfigPath, String, KvStoreFile)>,
+    /// Every key-value store name written (see `upstream_names`).
+    pub key_value_names: BTreeSet<String>,
+    pub secrets: Vec<(ConfigPath, String, SecretFile)>,
+    /// Every secret name written (see `upstream_names`).
+    pub secret_names: BTreeSet<String>,
     pub global_filters: Vec<String>,
     pub routes: Vec<(ConfigPath, usize, RouteFile)>,
     pub admin: Option<AdminFile>,
@@ -104,6 +113,8 @@ const SECTIONS: &[&str] = &[
     "server",
     "listeners",
     "upstreams",
+    "key_value",
+    "secrets",
     "filters",
     "global_filters",
     "routes",
@@ -133,6 +144,10 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         filters: Vec::new(),
         upstream_names: BTreeSet::new(),
         filter_names: BTreeSet::new(),
+        key_value: Vec::new(),
+        key_value_names: BTreeSet::new(),
+        secrets: Vec::new(),
+        secret_names: BTreeSet::new(),
         global_filters: Vec::new(),
         routes: Vec::new(),
         admin: None,
@@ -168,21 +183,35 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
                     }
                 }
             }
-            "upstreams" => {
+            "upstreams" => named_items(
+                node,
+                &path,
+                errors,
+                &mut doc.upstream_names,
+                &mut doc.upstreams,
+            ),
+            "filters" => named_items(node, &path, errors, &mut doc.filter_names, &mut doc.filters),
+            "key_value" => named_items(
+                node,
+                &path,
+                errors,
+                &mut doc.key_value_names,
+                &mut doc.key_value,
+            ),
+            "secrets" => {
                 for (name, node) in named(node, &path, errors) {
-                    doc.upstream_names.insert(name.clone());
+                    doc.secret_names.insert(name.clone());
                     let path = path.key(&name);
-                    if let Some(upstream) = item(node, &path, errors) {
-                        doc.upstreams.push((path, name, upstream));
-                    }
-                }
-            }
-            "filters" => {
-                for (name, node) in named(node, &path, errors) {
-                    doc.filter_names.insert(name.clone());
-                    let path = path.key(&name);
-                    if let Some(filter) = item(node, &path, errors) {
-                        doc.filters.push((path, name, filter));
+                    // serde's message would quote a value written in place of
+                    // `env` or `file`: most likely the secret itself.
+                    if node.as_scalar().is_some() {
+                        errors.push(error_at(
+                            &path,
+                            node_line(node),
+                            "expected `env: NAME` or `file: path`; a secret's value is never written in the config",
+                        ));
+                    } else if let Some(secret) = item(node, &path, errors) {
+                        doc.secrets.push((path, name, secret));
                     }
                 }
             }
@@ -207,6 +236,24 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
     }
     doc.root = root;
     Some(doc)
+}
+
+/// The entries of a name-to-definition section, each read on its own; every
+/// name goes to `names`, also those whose definition has errors.
+fn named_items<T: DeserializeOwned>(
+    node: &Node,
+    path: &ConfigPath,
+    errors: &mut Vec<ConfigError>,
+    names: &mut BTreeSet<String>,
+    items: &mut Vec<(ConfigPath, String, T)>,
+) {
+    for (name, node) in named(node, path, errors) {
+        names.insert(name.clone());
+        let path = path.key(&name);
+        if let Some(item) = item(node, &path, errors) {
+            items.push((path, name, item));
+        }
+    }
 }
 
 fn node_line(node: &Node) -> Option<usize> {
@@ -258,6 +305,9 @@ fn deserialize_message(err: &marked_yaml::FromNodeError, value: Option<&Node>) -
             }
             _ => format!("expected a whole number, found {text:?}"),
         },
+        (marked_yaml::Error::FloatParseFailure(..), Some(text)) => {
+            format!("expected a number, found {text:?}")
+        }
         (marked_yaml::Error::NotBoolean(_), Some(text)) => {
             format!("expected true or false, found {text:?}")
         }

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::units::{ByteSize, HumanDuration};
 
+mod capabilities;
+pub use capabilities::*;
+
 /// The JSON Schema of the file format.
 pub fn file_schema() -> Value {
     let mut schema =
@@ -63,6 +66,12 @@ pub struct ConfigFile {
     /// Upstream pools by name.
     #[serde(default)]
     pub upstreams: BTreeMap<String, UpstreamFile>,
+    /// Key-value stores by name, granted to filters in `grants.key_value`.
+    #[serde(default)]
+    pub key_value: BTreeMap<String, KvStoreFile>,
+    /// Secrets by name, granted to filters in `grants.secrets`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretFile>,
     /// Wasm filters by name.
     #[serde(default)]
     pub filters: BTreeMap<String, FilterFile>,
@@ -282,6 +291,10 @@ pub struct FilterFile {
     pub on_error: Option<OnErrorFile>,
     /// `pooled` (default): reuse warm instances; `per_request`: a fresh one each request.
     pub isolation: Option<IsolationFile>,
+    /// Capabilities granted to the filter. Default: none.
+    pub grants: Option<GrantsFile>,
+    /// Default: enabled with the defaults of each field.
+    pub circuit_breaker: Option<CircuitBreakerFile>,
 }
 
 /// Any YAML value (read from the node tree, see parse.rs).
@@ -318,6 +331,9 @@ pub struct FilterLimitsFile {
     pub recycle_after: Option<u32>,
     /// Warm instances kept idle. Default 64.
     pub max_idle_instances: Option<usize>,
+    /// Calls into the filter in flight at once. Default 100.
+    #[schemars(range(min = 1))]
+    pub max_concurrent_calls: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]

@@ -13,11 +13,15 @@ fn bless() -> bool {
     std::env::var_os("WEIR_BLESS").is_some()
 }
 
+/// Relative paths resolve against the golden directory (secrets and granted
+/// directories must exist: `golden/fixtures`); the output names it `<golden>`
+/// so it is the same on every machine.
 fn render(text: &str) -> String {
-    // A fixed base directory keeps resolved paths stable across machines.
-    match weir_config::parse(text, Path::new("/etc/weir")) {
+    let base = golden_dir();
+    let stable = |out: String| out.replace(&base.display().to_string(), "<golden>");
+    match weir_config::parse(text, &base) {
         Ok(config) => {
-            let debug = format!("{config:#?}\n");
+            let debug = stable(format!("{config:#?}\n"));
             if text.contains("threads:") {
                 return debug;
             }
@@ -30,7 +34,7 @@ fn render(text: &str) -> String {
                 1,
             )
         }
-        Err(errors) => format!("{errors}\n"),
+        Err(errors) => stable(format!("{errors}\n")),
     }
 }
 
@@ -134,4 +138,26 @@ fn every_error_is_reported_with_its_line() {
     assert_eq!(lines, sorted, "errors come in file order");
     lines.dedup();
     assert!(lines.len() >= 5, "errors from several places: {errors:?}");
+}
+
+/// Secrets are read, trimmed of one newline, and never shown: not in the
+/// checked config's Debug, not in an error (a Redis password neither).
+#[test]
+fn secret_values_are_read_and_never_shown() {
+    let dir = golden_dir();
+    let text = std::fs::read_to_string(dir.join("capabilities.yaml")).unwrap();
+    let config = weir_config::parse(&text, &dir).unwrap();
+    assert_eq!(config.secrets["from_file"].value.0, b"golden-test-key");
+    assert_eq!(config.secrets["from_env"].value.0, b"weir-config");
+    let debug = format!("{config:?}{config:#?}");
+    for value in ["golden-test-key", "weir-config", "hunter2"] {
+        assert!(!debug.contains(value), "{value} in Debug");
+    }
+    let text = std::fs::read_to_string(dir.join("errors-capabilities.yaml")).unwrap();
+    let errors = weir_config::parse(&text, &dir).unwrap_err();
+    assert!(errors.0.iter().all(|e| e.line.is_some()), "{errors}");
+    let shown = format!("{errors}{errors:?}");
+    for value in ["hunter2", "s3cr3t"] {
+        assert!(!shown.contains(value), "{value} in {shown}");
+    }
 }

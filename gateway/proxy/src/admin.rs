@@ -1,6 +1,7 @@
 //! The admin listener (loopback by default): `GET /admin/config` shows the
-//! running generation and the last failed reload; `POST /admin/reload`
-//! reloads now and answers with the outcome.
+//! running generation and the last failed reload; `GET /admin/filters` each
+//! filter's module, instances, calls, failures and circuit breaker;
+//! `POST /admin/reload` reloads now and answers with the outcome.
 
 use std::sync::Arc;
 
@@ -54,6 +55,48 @@ impl AdminApp {
         })
     }
 
+    fn filters_status(&self) -> serde_json::Value {
+        let snapshot = self.snapshots.load();
+        let mut names: Vec<&String> = snapshot.filters.keys().collect();
+        names.sort();
+        let filters: serde_json::Map<String, serde_json::Value> = names
+            .into_iter()
+            .map(|name| {
+                let filter = &snapshot.filters[name];
+                let gate = filter.gate_stats();
+                let spec = filter.spec();
+                let value = json!({
+                    "module": spec.module,
+                    "module_sha256": filter.module_digest(),
+                    "idle_instances": filter.idle_instances(),
+                    "in_flight": gate.in_flight,
+                    "max_concurrent_calls": spec.limits.max_concurrent_calls,
+                    "calls": gate.calls,
+                    "failures": gate.failures,
+                    "refused": {
+                        "circuit_open": gate.refused_open,
+                        "overloaded": gate.refused_overloaded,
+                    },
+                    "circuit_breaker": {
+                        "state": gate.breaker.as_str(),
+                        "trips": gate.trips,
+                        "enabled": spec.circuit_breaker.enabled,
+                    },
+                    "grants": {
+                        "key_value": spec.capabilities.key_value.keys().collect::<Vec<_>>(),
+                        "secrets": spec.capabilities.secrets.keys().collect::<Vec<_>>(),
+                        "http": spec.capabilities.http.as_ref().map(|h| {
+                            h.allow.iter().map(|o| o.to_string()).collect::<Vec<_>>()
+                        }),
+                        "files": spec.capabilities.files.as_ref().map(|f| &f.mount),
+                    },
+                });
+                (name.clone(), value)
+            })
+            .collect();
+        json!({ "generation": snapshot.generation, "filters": filters })
+    }
+
     async fn reload(&self) -> (StatusCode, serde_json::Value) {
         let (reply, outcome) = oneshot::channel();
         let request = ReloadRequest {
@@ -83,8 +126,9 @@ impl ServeHttp for AdminApp {
         let req = session.req_header();
         let (status, body) = match (req.method.as_str(), req.uri.path()) {
             ("GET", "/admin/config") => (StatusCode::OK, self.config_status()),
+            ("GET", "/admin/filters") => (StatusCode::OK, self.filters_status()),
             ("POST", "/admin/reload") => self.reload().await,
-            (_, "/admin/config" | "/admin/reload") => (
+            (_, "/admin/config" | "/admin/filters" | "/admin/reload") => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({ "error": "method not allowed" }),
             ),

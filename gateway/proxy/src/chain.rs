@@ -78,14 +78,20 @@ impl ChainRun {
             .unwrap_or(usize::MAX)
     }
 
-    pub fn on_request_headers(&mut self) -> Outcome {
+    pub async fn on_request_headers(&mut self) -> Outcome {
         for i in 0..self.filters.len() {
             if !self.filters[i].phases().request_headers {
                 continue;
             }
-            let result = self.with_instance(i, |inst, run| {
-                inst.on_request_headers(&mut run.request, &mut run.context)
-            });
+            let result = match self.take_instance(i).await {
+                Ok(mut inst) => {
+                    let r = inst
+                        .on_request_headers(&mut self.request, &mut self.context)
+                        .await;
+                    self.put_back(i, inst, r)
+                }
+                Err(e) => Err(e),
+            };
             match self.settle(i, result) {
                 Some(Decision::Respond(r)) => {
                     // The answering filter sees the response; later ones see nothing.
@@ -104,14 +110,20 @@ impl ChainRun {
     }
 
     /// Runs `on-request-body`; on `Continue` the (possibly replaced) body is in `body`.
-    pub fn on_request_body(&mut self, body: &mut Vec<u8>) -> Outcome {
+    pub async fn on_request_body(&mut self, body: &mut Vec<u8>) -> Outcome {
         for i in 0..self.reached {
             if !self.filters[i].phases().request_body {
                 continue;
             }
-            let result = self.with_instance(i, |inst, run| {
-                inst.on_request_body(&mut run.request, &mut run.context, body)
-            });
+            let result = match self.take_instance(i).await {
+                Ok(mut inst) => {
+                    let r = inst
+                        .on_request_body(&mut self.request, &mut self.context, body)
+                        .await;
+                    self.put_back(i, inst, r)
+                }
+                Err(e) => Err(e),
+            };
             match self.settle(i, result) {
                 Some(RequestBodyDecision::Replace(new)) => *body = new,
                 Some(RequestBodyDecision::Respond(r)) => {
@@ -129,14 +141,24 @@ impl ChainRun {
     }
 
     /// Runs `on-response-headers` in reverse; `self.response` must hold the response.
-    pub fn on_response_headers(&mut self) -> Outcome {
+    pub async fn on_response_headers(&mut self) -> Outcome {
         for i in (0..self.reached).rev() {
             if !self.filters[i].phases().response_headers {
                 continue;
             }
-            let result = self.with_instance(i, |inst, run| {
-                inst.on_response_headers(&mut run.request, &mut run.response, &mut run.context)
-            });
+            let result = match self.take_instance(i).await {
+                Ok(mut inst) => {
+                    let r = inst
+                        .on_response_headers(
+                            &mut self.request,
+                            &mut self.response,
+                            &mut self.context,
+                        )
+                        .await;
+                    self.put_back(i, inst, r)
+                }
+                Err(e) => Err(e),
+            };
             match self.settle(i, result) {
                 Some(Decision::Respond(r)) => return Outcome::Respond(r),
                 Some(Decision::Continue) | None => {}
@@ -148,14 +170,25 @@ impl ChainRun {
         Outcome::Continue
     }
 
-    pub fn on_response_body(&mut self, body: &mut Vec<u8>) -> Outcome {
+    pub async fn on_response_body(&mut self, body: &mut Vec<u8>) -> Outcome {
         for i in (0..self.reached).rev() {
             if !self.filters[i].phases().response_body {
                 continue;
             }
-            let result = self.with_instance(i, |inst, run| {
-                inst.on_response_body(&mut run.request, &mut run.response, &mut run.context, body)
-            });
+            let result = match self.take_instance(i).await {
+                Ok(mut inst) => {
+                    let r = inst
+                        .on_response_body(
+                            &mut self.request,
+                            &mut self.response,
+                            &mut self.context,
+                            body,
+                        )
+                        .await;
+                    self.put_back(i, inst, r)
+                }
+                Err(e) => Err(e),
+            };
             if let Some(ResponseBodyDecision::Replace(new)) = self.settle(i, result) {
                 *body = new;
             }
@@ -167,33 +200,48 @@ impl ChainRun {
     }
 
     /// Log phase: failures are logged, never change anything.
-    pub fn on_log(&mut self, info: &LogInfo) {
+    pub async fn on_log(&mut self, info: &LogInfo) {
         for i in (0..self.reached).rev() {
             if !self.filters[i].phases().log {
                 continue;
             }
-            let result = self.with_instance(i, |inst, run| {
-                inst.on_log(&mut run.request, &mut run.response, &mut run.context, info)
-            });
+            let result = match self.take_instance(i).await {
+                Ok(mut inst) => {
+                    let r = inst
+                        .on_log(
+                            &mut self.request,
+                            &mut self.response,
+                            &mut self.context,
+                            info,
+                        )
+                        .await;
+                    self.put_back(i, inst, r)
+                }
+                Err(e) => Err(e),
+            };
             if let Err(error) = result {
                 tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
             }
         }
     }
 
-    fn with_instance<R>(
-        &mut self,
-        i: usize,
-        call: impl FnOnce(&mut FilterInstance, &mut ChainRun) -> Result<R, CallError>,
-    ) -> Result<R, CallError> {
+    /// The filter's instance for this request, checked out on first use.
+    async fn take_instance(&mut self, i: usize) -> Result<FilterInstance, CallError> {
         if self.skipped[i] {
             return Err(CallError::Instantiate("skipped after failing open".into()));
         }
-        let mut instance = match self.instances[i].take() {
-            Some(instance) => instance,
-            None => self.filters[i].checkout()?,
-        };
-        let result = call(&mut instance, self);
+        match self.instances[i].take() {
+            Some(instance) => Ok(instance),
+            None => self.filters[i].checkout().await,
+        }
+    }
+
+    fn put_back<R>(
+        &mut self,
+        i: usize,
+        instance: FilterInstance,
+        result: Result<R, CallError>,
+    ) -> Result<R, CallError> {
         self.instances[i] = Some(instance);
         result
     }
@@ -205,8 +253,13 @@ impl ChainRun {
             Ok(decision) => Some(decision),
             Err(error) => {
                 let filter = &self.filters[i];
-                if !self.skipped[i] {
+                if self.skipped[i] {
+                    // Already reported for this request.
+                } else if error.is_filter_failure() {
                     tracing::warn!(filter = filter.name(), request_id = %self.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
+                } else {
+                    // Refused by the gate: the trip itself was logged once.
+                    tracing::debug!(filter = filter.name(), request_id = %self.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");
                 }
                 // The instance that failed is gone; never hand it back.
                 self.instances[i] = None;

@@ -4,6 +4,7 @@
 pub mod admin;
 mod chain;
 mod forwarded;
+mod inline;
 mod proxy;
 pub mod reload;
 mod respond;

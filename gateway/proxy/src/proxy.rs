@@ -178,7 +178,7 @@ impl ProxyHttp for WeirProxy {
             let view = request_view(session.req_header(), ctx);
             let mut run = ChainRun::new(&route.chain, view);
             let outcome = if route.chain.phases.request_headers {
-                run.on_request_headers()
+                run.on_request_headers().await
             } else {
                 Outcome::Continue
             };
@@ -367,7 +367,7 @@ impl ProxyHttp for WeirProxy {
         }
         let mut whole = std::mem::take(buffer);
         let chain = ctx.chain.as_mut().expect("body buffering implies a chain");
-        match chain.on_request_body(&mut whole) {
+        match chain.on_request_body(&mut whole).await {
             Outcome::Continue => {
                 *body = Some(Bytes::from(whole));
                 Ok(())
@@ -415,7 +415,7 @@ impl ProxyHttp for WeirProxy {
                 .chain
                 .phases;
             if phases.response_headers {
-                match run_response_headers(chain, upstream) {
+                match run_response_headers(chain, upstream).await {
                     Ok(()) => {}
                     Err(replacement) => {
                         let mut header = replacement.header()?;
@@ -456,7 +456,9 @@ impl ProxyHttp for WeirProxy {
                 *body = Some(Bytes::from(std::mem::take(buffer)));
             } else if end_of_stream {
                 let mut whole = std::mem::take(buffer);
-                if let Outcome::Failed { filter, error } = chain.on_response_body(&mut whole) {
+                // Pingora's body hook is synchronous: see inline.rs.
+                let outcome = crate::inline::run(chain.on_response_body(&mut whole));
+                if let Outcome::Failed { filter, error } = outcome {
                     // The status line has gone out; all that is left is to cut the response.
                     ctx.error = Some(format!("filter {filter:?} {error}"));
                     return Err(Error::explain(
@@ -586,15 +588,17 @@ impl ProxyHttp for WeirProxy {
         );
         let phases_log = ctx.route().is_some_and(|r| r.chain.phases.log);
         if let (Some(chain), true) = (ctx.chain.as_mut(), phases_log) {
-            chain.on_log(&LogInfo {
-                status,
-                duration,
-                request_body_bytes: ctx.request_body_bytes,
-                response_body_bytes: ctx.response_body_bytes,
-                upstream_target,
-                route,
-                error: ctx.error.clone(),
-            });
+            chain
+                .on_log(&LogInfo {
+                    status,
+                    duration,
+                    request_body_bytes: ctx.request_body_bytes,
+                    response_body_bytes: ctx.response_body_bytes,
+                    upstream_target,
+                    route,
+                    error: ctx.error.clone(),
+                })
+                .await;
         }
     }
 }
@@ -623,7 +627,7 @@ impl WeirProxy {
         let mut body = response.body;
         let wants_headers = ctx.route().is_some_and(|r| r.chain.phases.response_headers);
         if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers)
-            && let Err(replacement) = run_response_headers(chain, &mut header)
+            && let Err(replacement) = run_response_headers(chain, &mut header).await
         {
             header = replacement.header()?;
             body = replacement.body;
@@ -637,7 +641,7 @@ impl WeirProxy {
 
 /// Runs `on-response-headers` over `header` and applies the edits. `Err` holds
 /// the response to send instead (a filter answered, or one failed closed).
-fn run_response_headers(
+async fn run_response_headers(
     chain: &mut ChainRun,
     header: &mut ResponseHeader,
 ) -> Result<(), LocalResponse> {
@@ -647,7 +651,7 @@ fn run_response_headers(
         status_changed: false,
         edits: Vec::new(),
     };
-    match chain.on_response_headers() {
+    match chain.on_response_headers().await {
         Outcome::Continue => {
             let view = &mut chain.response;
             if view.status_changed {

@@ -121,11 +121,12 @@ impl Reloader {
         self.state.clone()
     }
 
-    /// Runs one reload attempt now (blocking: compiles and instantiates).
-    pub fn reload(&self, trigger: Trigger) -> ReloadOutcome {
+    /// Runs one reload attempt now (compiles and instantiates: run it where
+    /// blocking is allowed).
+    pub async fn reload(&self, trigger: Trigger) -> ReloadOutcome {
         let started = Instant::now();
         let current = self.snapshots.load();
-        let result = build_next(&self.config_path, &self.wasm, &current);
+        let result = build_next(&self.config_path, &self.wasm, &current).await;
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(next) => {
@@ -179,13 +180,25 @@ impl Reloader {
         }
     }
 
-    /// Directories to watch: the config's and every referenced module's. The
-    /// parent directories, not the files, so atomic renames and ConfigMap
-    /// symlink swaps are seen.
-    fn watched_dirs(&self) -> BTreeSet<PathBuf> {
+    /// The files whose change triggers a reload: the config, every filter
+    /// module and every secret file.
+    fn watched_files(&self) -> Vec<PathBuf> {
         let snapshot = self.snapshots.load();
-        std::iter::once(self.config_path.as_path())
-            .chain(snapshot.config.filters.values().map(|f| f.module.as_path()))
+        let config = &snapshot.config;
+        std::iter::once(self.config_path.clone())
+            .chain(config.filters.values().map(|f| f.module.clone()))
+            .chain(config.secrets.values().filter_map(|s| match &s.source {
+                weir_config::SecretSource::File(path) => Some(path.clone()),
+                weir_config::SecretSource::Env(_) => None,
+            }))
+            .collect()
+    }
+
+    /// Directories to watch: the parent directories of the watched files,
+    /// not the files, so atomic renames and ConfigMap symlink swaps are seen.
+    fn watched_dirs(&self) -> BTreeSet<PathBuf> {
+        self.watched_files()
+            .iter()
             .filter_map(|p| p.parent().map(Path::to_path_buf))
             .map(|p| {
                 if p.as_os_str().is_empty() {
@@ -199,15 +212,18 @@ impl Reloader {
 
     /// Names of the files whose change triggers a reload.
     fn watched_names(&self) -> BTreeSet<std::ffi::OsString> {
-        let snapshot = self.snapshots.load();
-        std::iter::once(self.config_path.as_path())
-            .chain(snapshot.config.filters.values().map(|f| f.module.as_path()))
+        self.watched_files()
+            .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_os_string()))
             .collect()
     }
 }
 
-fn build_next(path: &Path, wasm: &WasmHost, current: &Snapshot) -> Result<Snapshot, Vec<String>> {
+async fn build_next(
+    path: &Path,
+    wasm: &WasmHost,
+    current: &Snapshot,
+) -> Result<Snapshot, Vec<String>> {
     let text =
         std::fs::read(path).map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
     let config: Config = weir_config::load(path)
@@ -219,6 +235,7 @@ fn build_next(path: &Path, wasm: &WasmHost, current: &Snapshot) -> Result<Snapsh
         wasm,
         Some(current),
     )
+    .await
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {
@@ -345,7 +362,10 @@ impl BackgroundService for Reloader {
                     ReloadRequest { trigger: Trigger::Signal, reply: None }
                 }
             };
-            let outcome = tokio::task::block_in_place(|| self.reload(request.trigger));
+            // Compiling a component is CPU work: keep it off this worker's other tasks.
+            let outcome = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(self.reload(request.trigger))
+            });
             if let Some(reply) = request.reply {
                 let _ = reply.send(outcome);
             }

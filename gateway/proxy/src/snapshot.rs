@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
-use weir_config::{Config, DirectResponse, Filter, Route, RouteAction, RouteMatch};
-use weir_wasm::{FilterSpec, LoadedFilter, Phases, WasmHost};
+use weir_config::{Config, DirectResponse, Filter, KvBackend, Route, RouteAction, RouteMatch};
+use weir_wasm::{Capabilities, FilterSpec, LoadedFilter, Phases, WasmHost};
 
 use crate::upstream::Pool;
 
@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub routes: Vec<RouteEntry>,
     pub pools: HashMap<String, Arc<Pool>>,
     pub filters: HashMap<String, Arc<LoadedFilter>>,
+    /// Key-value stores by name, with the definition they were built from.
+    pub stores: HashMap<String, (weir_config::KvStore, weir_kv::Store)>,
 }
 
 pub struct RouteEntry {
@@ -58,8 +60,10 @@ impl Chain {
 }
 
 /// Builds snapshots. Holds the previous generation so that unchanged upstream
-/// pools are carried over with their health state and connections.
-pub fn build(
+/// pools are carried over with their health state and connections, unchanged
+/// key-value stores with their data and connections, and unchanged filters
+/// with their circuit breakers.
+pub async fn build(
     config: Config,
     content_hash: String,
     generation: u64,
@@ -86,9 +90,30 @@ pub fn build(
         }
     }
 
+    let mut stores = HashMap::new();
+    for (name, definition) in &config.key_value {
+        let reused = previous
+            .and_then(|p| p.stores.get(name))
+            .filter(|(old, _)| old == definition);
+        let store = match reused {
+            Some((_, store)) => Ok(store.clone()),
+            None => kv_store(definition, wasm),
+        };
+        match store {
+            Ok(store) => {
+                stores.insert(name.clone(), (definition.clone(), store));
+            }
+            Err(e) => errors.push(format!("key_value.{name}: {e}")),
+        }
+    }
+
     let mut filters = HashMap::new();
     for (name, filter) in &config.filters {
-        match wasm.load_filter(filter_spec(filter)) {
+        let spec = filter_spec(filter, &config, |store| {
+            stores.get(store).map(|(_, s)| s.clone())
+        });
+        let previous_filter = previous.and_then(|p| p.filters.get(name)).map(|f| &**f);
+        match wasm.load_filter(spec, previous_filter).await {
             Ok(loaded) => {
                 filters.insert(name.clone(), loaded);
             }
@@ -114,7 +139,28 @@ pub fn build(
         routes,
         pools,
         filters,
+        stores,
     })
+}
+
+fn kv_store(
+    definition: &weir_config::KvStore,
+    wasm: &WasmHost,
+) -> Result<weir_kv::Store, weir_kv::KvError> {
+    match &definition.backend {
+        KvBackend::Memory { max_entries } => Ok(weir_kv::Store::memory(*max_entries)),
+        KvBackend::Redis(redis) => weir_kv::Store::redis(
+            weir_kv::RedisConfig {
+                url: redis.url.clone(),
+                pool_size: redis.pool_size,
+                connect_timeout: redis.connect_timeout,
+                command_timeout: redis.command_timeout,
+                key_prefix: redis.key_prefix.clone(),
+            },
+            // Connections live on weir's I/O runtime, across generations.
+            wasm.io_handle(),
+        ),
+    }
 }
 
 fn route_entry(
@@ -154,8 +200,34 @@ fn route_entry(
     }
 }
 
-pub fn filter_spec(filter: &Filter) -> FilterSpec {
+/// The load spec of a filter: its limits and the capabilities its grants
+/// name, resolved against the config's stores (`store`) and secrets.
+pub fn filter_spec(
+    filter: &Filter,
+    config: &Config,
+    store: impl Fn(&str) -> Option<weir_kv::Store>,
+) -> FilterSpec {
     let l = &filter.limits;
+    let grants = &filter.grants;
+    // The config checker resolved every grant's name already; a store that
+    // failed to build is reported on its own.
+    let capabilities = Capabilities {
+        key_value: grants
+            .key_value
+            .iter()
+            .filter_map(|name| Some((name.clone(), store(name)?)))
+            .collect(),
+        secrets: grants
+            .secrets
+            .iter()
+            .filter_map(|name| {
+                let secret = config.secrets.get(name)?;
+                Some((name.clone(), Arc::from(secret.value.0.as_slice())))
+            })
+            .collect(),
+        http: grants.http.clone(),
+        files: grants.files.clone(),
+    };
     FilterSpec {
         name: filter.name.clone(),
         module: filter.module.clone(),
@@ -166,6 +238,7 @@ pub fn filter_spec(filter: &Filter) -> FilterSpec {
             max_body_bytes: l.max_body_bytes,
             recycle_after: l.recycle_after,
             max_idle_instances: l.max_idle_instances,
+            max_concurrent_calls: l.max_concurrent_calls,
         },
         on_error: match filter.on_error {
             weir_config::OnError::FailClosed => weir_wasm::OnError::FailClosed,
@@ -175,6 +248,8 @@ pub fn filter_spec(filter: &Filter) -> FilterSpec {
             weir_config::Isolation::Pooled => weir_wasm::Isolation::Pooled,
             weir_config::Isolation::PerRequest => weir_wasm::Isolation::PerRequest,
         },
+        circuit_breaker: filter.circuit_breaker.clone(),
+        capabilities,
     }
 }
 

@@ -1,18 +1,22 @@
 //! The cost of calling into a filter: one warm call per phase of the no-op
 //! Rust filter (`filters/testing/test-noop`), a header-editing call, taking
 //! a warm instance from the pool, and a fresh instance (`isolation:
-//! per-request`). Run with `cargo bench -p weir-wasm` after
+//! per-request`). Calls are async (wasmtime's fiber-based async API): each
+//! measurement awaits its calls inside one task on a current-thread Tokio
+//! runtime, as a request's task does, so it counts the call and not the
+//! runtime's entry. Run with `cargo bench -p weir-wasm` after
 //! `scripts/build-filters.sh`; figures are in `docs/filters.md`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Bencher, Criterion, criterion_group, criterion_main};
+use tokio::runtime::Runtime;
 use weir_wasm::{
-    ContextBag, FilterLimits, FilterSpec, HostOptions, Isolation, LoadedFilter, LogInfo, OnError,
-    RequestView, ResponseView, WasmHost,
+    Capabilities, ContextBag, FilterLimits, FilterSpec, HostOptions, Isolation, LoadedFilter,
+    LogInfo, OnError, RequestView, ResponseView, WasmHost,
 };
 
 fn module(file: &str) -> PathBuf {
@@ -28,7 +32,7 @@ fn module(file: &str) -> PathBuf {
 }
 
 fn load(host: &WasmHost, file: &str, config: &str, isolation: Isolation) -> Arc<LoadedFilter> {
-    host.load_filter(FilterSpec {
+    let spec = FilterSpec {
         name: file.to_owned(),
         module: module(file),
         config_json: config.to_owned(),
@@ -38,11 +42,35 @@ fn load(host: &WasmHost, file: &str, config: &str, isolation: Isolation) -> Arc<
             max_body_bytes: 1 << 20,
             recycle_after: u32::MAX,
             max_idle_instances: 16,
+            max_concurrent_calls: 100,
         },
         on_error: OnError::FailClosed,
         isolation,
+        circuit_breaker: weir_config::CircuitBreaker::default(),
+        capabilities: Capabilities::default(),
+    };
+    host.block_on(host.load_filter(spec, None))
+        .expect("filter loads")
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Times `iters` sequential awaits of `call` inside one task.
+fn iter_async<F: AsyncFnMut()>(b: &mut Bencher, rt: &Runtime, mut call: F) {
+    b.iter_custom(|iters| {
+        rt.block_on(async {
+            let started = Instant::now();
+            for _ in 0..iters {
+                call().await;
+            }
+            started.elapsed()
+        })
     })
-    .expect("filter loads")
 }
 
 fn request() -> RequestView {
@@ -73,8 +101,9 @@ fn response() -> ResponseView {
 
 fn warm_calls(c: &mut Criterion) {
     let host = WasmHost::new(HostOptions::default()).expect("engine");
+    let rt = runtime();
     let noop = load(&host, "test_noop.wasm", "null", Isolation::Pooled);
-    let mut instance = noop.checkout().expect("instance");
+    let mut instance = rt.block_on(noop.checkout()).expect("instance");
     let (mut req, mut resp, mut ctx) = (request(), response(), ContextBag::new());
     let body = vec![b'x'; 1024];
     let info = LogInfo {
@@ -84,34 +113,43 @@ fn warm_calls(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("warm_call_noop");
     group.bench_function("request_headers", |b| {
-        b.iter(|| instance.on_request_headers(&mut req, &mut ctx).unwrap())
+        iter_async(b, &rt, async || {
+            instance
+                .on_request_headers(&mut req, &mut ctx)
+                .await
+                .unwrap();
+        })
     });
     group.bench_function("request_body_1KiB", |b| {
-        b.iter(|| {
+        iter_async(b, &rt, async || {
             instance
                 .on_request_body(&mut req, &mut ctx, black_box(&body))
-                .unwrap()
+                .await
+                .unwrap();
         })
     });
     group.bench_function("response_headers", |b| {
-        b.iter(|| {
+        iter_async(b, &rt, async || {
             instance
                 .on_response_headers(&mut req, &mut resp, &mut ctx)
-                .unwrap()
+                .await
+                .unwrap();
         })
     });
     group.bench_function("response_body_1KiB", |b| {
-        b.iter(|| {
+        iter_async(b, &rt, async || {
             instance
                 .on_response_body(&mut req, &mut resp, &mut ctx, black_box(&body))
-                .unwrap()
+                .await
+                .unwrap();
         })
     });
     group.bench_function("log", |b| {
-        b.iter(|| {
+        iter_async(b, &rt, async || {
             instance
                 .on_log(&mut req, &mut resp, &mut ctx, &info)
-                .unwrap()
+                .await
+                .unwrap();
         })
     });
     group.finish();
@@ -123,32 +161,42 @@ fn warm_calls(c: &mut Criterion) {
         r#"{"name":"bench"}"#,
         Isolation::Pooled,
     );
-    let mut instance = tag.checkout().expect("instance");
+    let mut instance = rt.block_on(tag.checkout()).expect("instance");
     c.bench_function("warm_call_tag/request_headers_append", |b| {
-        b.iter(|| {
+        iter_async(b, &rt, async || {
             let mut req = request();
-            instance.on_request_headers(&mut req, &mut ctx).unwrap()
+            instance
+                .on_request_headers(&mut req, &mut ctx)
+                .await
+                .unwrap();
         })
     });
 }
 
 fn instances(c: &mut Criterion) {
     let host = WasmHost::new(HostOptions::default()).expect("engine");
+    let rt = runtime();
     let (mut req, mut ctx) = (request(), ContextBag::new());
 
     let pooled = load(&host, "test_noop.wasm", "null", Isolation::Pooled);
     c.bench_function("instance/pooled_checkout_and_call", |b| {
-        b.iter(|| {
-            let mut instance = pooled.checkout().unwrap();
-            instance.on_request_headers(&mut req, &mut ctx).unwrap()
+        iter_async(b, &rt, async || {
+            let mut instance = pooled.checkout().await.unwrap();
+            instance
+                .on_request_headers(&mut req, &mut ctx)
+                .await
+                .unwrap();
         })
     });
 
     let fresh = load(&host, "test_noop.wasm", "null", Isolation::PerRequest);
     c.bench_function("instance/fresh_instantiate_init_and_call", |b| {
-        b.iter(|| {
-            let mut instance = fresh.checkout().unwrap();
-            instance.on_request_headers(&mut req, &mut ctx).unwrap()
+        iter_async(b, &rt, async || {
+            let mut instance = fresh.checkout().await.unwrap();
+            instance
+                .on_request_headers(&mut req, &mut ctx)
+                .await
+                .unwrap();
         })
     });
 }

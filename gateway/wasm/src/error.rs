@@ -20,6 +20,18 @@ pub enum LoadError {
     InitFailed(CallError),
     #[error("cannot create the Wasm engine: {0}")]
     Engine(String),
+    /// The component imports a capability its config does not grant.
+    #[error(
+        "filter {filter:?} imports {capability}, which its config does not grant (add {grant})"
+    )]
+    NotGranted {
+        filter: String,
+        capability: String,
+        grant: String,
+    },
+    /// A granted capability could not be set up (e.g. the files directory).
+    #[error("cannot set up {capability}: {reason}")]
+    Capability { capability: String, reason: String },
 }
 
 /// Why one call into a filter failed. The instance that failed is discarded.
@@ -36,6 +48,33 @@ pub enum CallError {
     /// The filter returned something weir cannot use (e.g. status 42).
     #[error("returned an invalid result: {0}")]
     InvalidResult(String),
+    /// Not run: the filter's circuit breaker is open after repeated failures.
+    #[error("not run: its circuit breaker is open")]
+    CircuitOpen,
+    /// Not run: as many calls as `max_concurrent_calls` are in flight.
+    #[error("not run: {0} calls already in flight (max_concurrent_calls)")]
+    Overloaded(u32),
+}
+
+impl CallError {
+    /// A short stable name for logs, metrics and the admin endpoint.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Deadline => "deadline",
+            CallError::MemoryLimit => "memory",
+            CallError::Trap(_) => "trap",
+            CallError::Instantiate(_) => "instantiate",
+            CallError::InvalidResult(_) => "invalid_result",
+            CallError::CircuitOpen => "circuit_open",
+            CallError::Overloaded(_) => "overloaded",
+        }
+    }
+
+    /// Whether the filter itself failed (what the circuit breaker counts),
+    /// as opposed to weir declining to run it.
+    pub fn is_filter_failure(&self) -> bool {
+        !matches!(self, CallError::CircuitOpen | CallError::Overloaded(_))
+    }
 }
 
 impl CallError {

@@ -6,9 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use weir_config::CircuitBreaker;
 
 use crate::bindings::FilterPre;
+use crate::capabilities::Capabilities;
 use crate::error::{CallError, LoadError};
+use crate::gate::{CallGate, GateStats};
 use crate::host::WasmHost;
 use crate::instance::{FilterInstance, Warm};
 use crate::types::{FilterLimits, Isolation, OnError, Phases};
@@ -23,13 +26,19 @@ pub struct FilterSpec {
     pub limits: FilterLimits,
     pub on_error: OnError,
     pub isolation: Isolation,
+    pub circuit_breaker: CircuitBreaker,
+    pub capabilities: Capabilities,
 }
 
 pub struct LoadedFilter {
     pub(crate) spec: FilterSpec,
+    pub(crate) name: Arc<str>,
+    pub(crate) capabilities: Arc<Capabilities>,
     pub(crate) phases: Phases,
     pub(crate) engine: Engine,
     pub(crate) pre: FilterPre<crate::state::HostState>,
+    /// Concurrency limit and circuit breaker, kept across generations.
+    pub(crate) gate: Arc<CallGate>,
     /// sha256 of the module's bytes, hex.
     module_digest: String,
     idle: Mutex<Vec<Warm>>,
@@ -45,11 +54,12 @@ impl std::fmt::Debug for LoadedFilter {
 }
 
 impl LoadedFilter {
-    pub(crate) fn new(
+    pub(crate) async fn new(
         host: &WasmHost,
         spec: FilterSpec,
         component: &Component,
         module_digest: String,
+        previous: Option<&LoadedFilter>,
     ) -> Result<Arc<Self>, LoadError> {
         let link_error = |err: wasmtime::Error| LoadError::Link {
             path: spec.module.clone(),
@@ -57,18 +67,37 @@ impl LoadedFilter {
         };
         let instance_pre = host.linker.instantiate_pre(component).map_err(link_error)?;
         let pre = FilterPre::new(instance_pre).map_err(link_error)?;
+        let max_concurrent = spec.limits.max_concurrent_calls;
+        let gate = previous
+            .filter(|p| {
+                p.module_digest == module_digest
+                    && p.spec.config_json == spec.config_json
+                    && p.gate.same_settings(&spec.circuit_breaker, max_concurrent)
+            })
+            .map(|p| p.gate.clone())
+            .unwrap_or_else(|| {
+                Arc::new(CallGate::new(
+                    Arc::from(spec.name.as_str()),
+                    spec.circuit_breaker.clone(),
+                    max_concurrent,
+                ))
+            });
         let mut filter = LoadedFilter {
+            name: Arc::from(spec.name.as_str()),
+            capabilities: Arc::new(spec.capabilities.clone()),
             spec,
             phases: Phases::default(),
             engine: host.engine.clone(),
             pre,
+            gate,
             module_digest,
             idle: Mutex::new(Vec::new()),
         };
         // The probe: `init` must accept the config before this generation is used.
-        let (probe, phases) = Warm::start(&filter).map_err(|err| match err {
+        let (probe, phases) = Warm::start(&filter).await.map_err(|err| match err {
             StartError::Rejected(msg) => LoadError::InitRejected(msg),
             StartError::Call(err) => LoadError::InitFailed(err),
+            StartError::Capability(err) => err,
         })?;
         filter.phases = phases;
         if filter.spec.isolation == Isolation::Pooled {
@@ -101,18 +130,26 @@ impl LoadedFilter {
         self.spec.limits.max_body_bytes
     }
 
+    /// Calls in flight, failures and the circuit breaker's state.
+    pub fn gate_stats(&self) -> GateStats {
+        self.gate.stats()
+    }
+
     /// An instance for one request: a warm one from the pool, or a new one
     /// (instantiated and `init`ed) when the pool is empty or isolation asks for it.
-    pub fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
+    pub async fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
         let warm = match self.spec.isolation {
             Isolation::Pooled => self.idle.lock().expect("pool lock").pop(),
             Isolation::PerRequest => None,
         };
         let warm = match warm {
             Some(warm) => warm,
-            None => match Warm::start(self) {
+            None => match Warm::start(self).await {
                 Ok((warm, _)) => warm,
                 Err(StartError::Call(err)) => return Err(err),
+                Err(StartError::Capability(err)) => {
+                    return Err(CallError::Instantiate(err.to_string()));
+                }
                 Err(StartError::Rejected(msg)) => {
                     return Err(CallError::Instantiate(format!(
                         "init rejected the config: {msg}"
@@ -145,4 +182,5 @@ impl LoadedFilter {
 pub(crate) enum StartError {
     Rejected(String),
     Call(CallError),
+    Capability(LoadError),
 }

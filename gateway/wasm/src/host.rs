@@ -43,6 +43,7 @@ pub struct WasmHost {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
     cache: ComponentCache,
+    io: IoRuntime,
     /// Held for its `Drop`: the epoch stops advancing with the host.
     _ticker: Ticker,
 }
@@ -59,14 +60,22 @@ impl WasmHost {
             engine,
             linker,
             cache,
+            io: IoRuntime::start()?,
             _ticker: ticker,
         })
     }
 
-    /// Compiles (or finds in the cache) the filter's component, links it, runs
-    /// `init` with its config in a probe instance and keeps that instance warm.
+    /// Compiles (or finds in the cache) the filter's component, checks that
+    /// its config grants every capability it imports, links it, runs `init`
+    /// with its config in a probe instance and keeps that instance warm.
     /// Fails if anything in that chain fails; nothing is half-loaded.
-    pub fn load_filter(&self, spec: FilterSpec) -> Result<Arc<LoadedFilter>, LoadError> {
+    /// `previous`: the same filter in the running generation, whose circuit
+    /// breaker carries on when module, config and settings are unchanged.
+    pub async fn load_filter(
+        &self,
+        spec: FilterSpec,
+        previous: Option<&LoadedFilter>,
+    ) -> Result<Arc<LoadedFilter>, LoadError> {
         let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
             path: spec.module.clone(),
             source,
@@ -74,7 +83,25 @@ impl WasmHost {
         let (component, digest) = self
             .cache
             .get_or_compile(&self.engine, &spec.module, &bytes)?;
-        LoadedFilter::new(self, spec, &component, crate::cache::hex(&digest))
+        crate::capabilities::check_imports(
+            &self.engine,
+            &component,
+            &spec.name,
+            &spec.capabilities,
+        )?;
+        LoadedFilter::new(self, spec, &component, crate::cache::hex(&digest), previous).await
+    }
+
+    /// The runtime that owns capability connections (Redis): they outlive
+    /// any request's runtime and every config generation.
+    pub fn io_handle(&self) -> tokio::runtime::Handle {
+        self.io.handle()
+    }
+
+    /// Runs a future to completion from outside any runtime (start-up,
+    /// `weir check`), with the I/O runtime's timers and sockets available.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.io.block_on(future)
     }
 
     /// Number of components compiled in this process (cache misses), for tests
@@ -87,6 +114,8 @@ impl WasmHost {
 fn engine_config(options: &HostOptions) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // Calls are made with the async API (see bindings.rs); each call in
+    // flight runs on a fiber stack from the pool (2 MiB by default).
     // Deadlines: the ticker thread bumps the epoch, a store traps once past its deadline.
     config.epoch_interruption(true);
     // Copy-on-write memory images make instantiation cheap.
@@ -105,12 +134,51 @@ fn engine_config(options: &HostOptions) -> Config {
     pooling.max_core_instances_per_component(32);
     pooling.max_component_instance_size(1 << 20);
     pooling.max_core_instance_size(1 << 20);
+    pooling.total_stacks(instances);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config
 }
 
 fn engine_error(err: wasmtime::Error) -> LoadError {
     LoadError::Engine(format!("{err:#}"))
+}
+
+/// A small runtime of weir's own for capability I/O. Dropped without
+/// waiting, so a host dropped inside another runtime does not panic.
+struct IoRuntime(Option<tokio::runtime::Runtime>);
+
+impl IoRuntime {
+    fn start() -> Result<Self, LoadError> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("weir-io")
+            .enable_all()
+            .build()
+            .map(|rt| IoRuntime(Some(rt)))
+            .map_err(|err| LoadError::Engine(format!("cannot start the I/O runtime: {err}")))
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.0
+            .as_ref()
+            .expect("the I/O runtime lives as long as the host")
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        self.runtime().handle().clone()
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime().block_on(future)
+    }
+}
+
+impl Drop for IoRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

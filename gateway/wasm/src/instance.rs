@@ -2,10 +2,12 @@
 //! conversions between generated and host-side types.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use sync_wrapper::SyncWrapper;
-use wasmtime::Store;
 use wasmtime::component::Resource;
+use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::Filter;
 use crate::bindings::weir::filter::types as wit;
@@ -28,21 +30,34 @@ pub(crate) struct Warm {
 }
 
 impl Warm {
-    pub(crate) fn start(filter: &LoadedFilter) -> Result<(Warm, Phases), StartError> {
+    pub(crate) async fn start(filter: &LoadedFilter) -> Result<(Warm, Phases), StartError> {
         let spec = &filter.spec;
-        let mut store = Store::new(
-            &filter.engine,
-            HostState::new(&spec.name, spec.limits.memory_bytes),
-        );
+        let state = HostState::new(
+            filter.name.clone(),
+            spec.limits.memory_bytes,
+            filter.capabilities.clone(),
+        )
+        .map_err(StartError::Capability)?;
+        let mut store = Store::new(&filter.engine, state);
         store.limiter(|state| &mut state.limits);
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(deadline_ticks(filter));
-        let bindings = filter
-            .pre
-            .instantiate(&mut store)
+        // At every epoch tick a running guest either yields to the runtime
+        // (other requests on this thread get their turn) or, past its
+        // deadline, traps.
+        store.epoch_deadline_callback(|ctx| {
+            if Instant::now() >= ctx.data().deadline {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        let deadline = spec.limits.call_deadline;
+        start_call(&mut store, deadline);
+        let bindings = bounded(deadline, filter.pre.instantiate_async(&mut store))
+            .await
             .map_err(|err| StartError::Call(CallError::Instantiate(format!("{err:#}"))))?;
-        store.set_epoch_deadline(deadline_ticks(filter));
-        let phases = guarded(|| bindings.call_init(&mut store, &spec.config_json))
+        start_call(&mut store, deadline);
+        let phases = bounded(deadline, bindings.call_init(&mut store, &spec.config_json))
+            .await
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
         let warm = Warm {
@@ -54,25 +69,80 @@ impl Warm {
     }
 }
 
-/// Runs a guest call, turning a panic in a host function it reached into an
-/// error: the instance is then discarded like after a trap, and the worker
-/// thread serving the request lives on.
-fn guarded<R>(call: impl FnOnce() -> wasmtime::Result<R>) -> wasmtime::Result<R> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(wasmtime::format_err!(
-            "host panicked during the call: {message}"
-        ))
-    })
+/// Arms the deadline of the call about to start.
+fn start_call(store: &mut Store<HostState>, deadline: Duration) {
+    store.data_mut().deadline = Instant::now() + deadline;
+    store.set_epoch_deadline(1);
 }
 
-fn deadline_ticks(filter: &LoadedFilter) -> u64 {
-    let tick = EPOCH_TICK.as_micros().max(1);
-    (filter.spec.limits.call_deadline.as_micros().div_ceil(tick) as u64).max(1)
+/// Runs a guest call with its deadline, also while it waits in a host call
+/// (where no epoch check runs), and turns a panic in a host function it
+/// reached into an error: the instance is then discarded like after a trap,
+/// and the worker thread serving the request lives on.
+async fn bounded<R>(
+    deadline: Duration,
+    call: impl Future<Output = wasmtime::Result<R>>,
+) -> wasmtime::Result<R> {
+    let guarded = std::panic::AssertUnwindSafe(call).catch_unwind();
+    // A tick of slack: a running guest is stopped by the epoch check first,
+    // which tells a deadline from a trap the same way in both cases.
+    match tokio::time::timeout(deadline + EPOCH_TICK, guarded).await {
+        Err(_elapsed) => Err(wasmtime::Trap::Interrupt.into()),
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(wasmtime::format_err!(
+                "host panicked during the call: {message}"
+            ))
+        }
+    }
+}
+
+/// One phase call, with what it takes beyond the request and response.
+enum Phase<'a> {
+    RequestHeaders,
+    RequestBody(&'a [u8]),
+    ResponseHeaders,
+    ResponseBody(&'a [u8]),
+    Log(&'a wit::LogInfo),
+}
+
+/// What a phase call returned.
+enum PhaseResult {
+    Decision(wit::Decision),
+    RequestBody(wit::RequestBodyDecision),
+    ResponseBody(wit::ResponseBodyDecision),
+    Logged,
+}
+
+async fn invoke(
+    f: &Filter,
+    store: &mut Store<HostState>,
+    phase: Phase<'_>,
+) -> wasmtime::Result<PhaseResult> {
+    let (req, resp) = (Resource::new_borrow(0), Resource::new_borrow(0));
+    Ok(match phase {
+        Phase::RequestHeaders => {
+            PhaseResult::Decision(f.call_on_request_headers(store, req).await?)
+        }
+        Phase::RequestBody(body) => {
+            PhaseResult::RequestBody(f.call_on_request_body(store, req, body).await?)
+        }
+        Phase::ResponseHeaders => {
+            PhaseResult::Decision(f.call_on_response_headers(store, req, resp).await?)
+        }
+        Phase::ResponseBody(body) => {
+            PhaseResult::ResponseBody(f.call_on_response_body(store, req, resp, body).await?)
+        }
+        Phase::Log(info) => {
+            f.call_on_log(store, req, resp, info).await?;
+            PhaseResult::Logged
+        }
+    })
 }
 
 /// An instance checked out for one request; goes back to the pool on drop
@@ -98,26 +168,28 @@ impl FilterInstance {
         &self.filter
     }
 
-    pub fn on_request_headers(
+    pub async fn on_request_headers(
         &mut self,
         req: &mut RequestView,
         ctx: &mut ContextBag,
     ) -> Result<Decision, CallError> {
-        let decision = self.call(req, None, ctx, |f, store| {
-            f.call_on_request_headers(store, Resource::new_borrow(0))
-        })?;
-        decision_from_wit(decision)
+        match self.call(req, None, ctx, Phase::RequestHeaders).await? {
+            PhaseResult::Decision(d) => decision_from_wit(d),
+            _ => unreachable!("on-request-headers returns a decision"),
+        }
     }
 
-    pub fn on_request_body(
+    pub async fn on_request_body(
         &mut self,
         req: &mut RequestView,
         ctx: &mut ContextBag,
         body: &[u8],
     ) -> Result<RequestBodyDecision, CallError> {
-        let decision = self.call(req, None, ctx, |f, store| {
-            f.call_on_request_body(store, Resource::new_borrow(0), body)
-        })?;
+        let PhaseResult::RequestBody(decision) =
+            self.call(req, None, ctx, Phase::RequestBody(body)).await?
+        else {
+            unreachable!("on-request-body returns a request-body decision")
+        };
         Ok(match decision {
             wit::RequestBodyDecision::Continue => RequestBodyDecision::Continue,
             wit::RequestBodyDecision::Replace(body) => RequestBodyDecision::Replace(body),
@@ -127,40 +199,41 @@ impl FilterInstance {
         })
     }
 
-    pub fn on_response_headers(
+    pub async fn on_response_headers(
         &mut self,
         req: &mut RequestView,
         resp: &mut ResponseView,
         ctx: &mut ContextBag,
     ) -> Result<Decision, CallError> {
-        let decision = self.call(req, Some(resp), ctx, |f, store| {
-            f.call_on_response_headers(store, Resource::new_borrow(0), Resource::new_borrow(0))
-        })?;
-        decision_from_wit(decision)
+        match self
+            .call(req, Some(resp), ctx, Phase::ResponseHeaders)
+            .await?
+        {
+            PhaseResult::Decision(d) => decision_from_wit(d),
+            _ => unreachable!("on-response-headers returns a decision"),
+        }
     }
 
-    pub fn on_response_body(
+    pub async fn on_response_body(
         &mut self,
         req: &mut RequestView,
         resp: &mut ResponseView,
         ctx: &mut ContextBag,
         body: &[u8],
     ) -> Result<ResponseBodyDecision, CallError> {
-        let decision = self.call(req, Some(resp), ctx, |f, store| {
-            f.call_on_response_body(
-                store,
-                Resource::new_borrow(0),
-                Resource::new_borrow(0),
-                body,
-            )
-        })?;
+        let PhaseResult::ResponseBody(decision) = self
+            .call(req, Some(resp), ctx, Phase::ResponseBody(body))
+            .await?
+        else {
+            unreachable!("on-response-body returns a response-body decision")
+        };
         Ok(match decision {
             wit::ResponseBodyDecision::Continue => ResponseBodyDecision::Continue,
             wit::ResponseBodyDecision::Replace(body) => ResponseBodyDecision::Replace(body),
         })
     }
 
-    pub fn on_log(
+    pub async fn on_log(
         &mut self,
         req: &mut RequestView,
         resp: &mut ResponseView,
@@ -176,32 +249,33 @@ impl FilterInstance {
             route: info.route.clone(),
             error: info.error.clone(),
         };
-        self.call(req, Some(resp), ctx, |f, store| {
-            f.call_on_log(
-                store,
-                Resource::new_borrow(0),
-                Resource::new_borrow(0),
-                &info,
-            )
-        })
+        self.call(req, Some(resp), ctx, Phase::Log(&info)).await?;
+        Ok(())
     }
 
     /// Moves the request (and response) into the store for one call, with a
-    /// fresh deadline, and back out after it. A failed call discards the
-    /// instance; for a fail-open filter, its half-made edits are dropped too.
-    fn call<R>(
+    /// fresh deadline, and back out after it. The call passes the filter's
+    /// gate first (concurrency limit, circuit breaker). A failed call
+    /// discards the instance; for a fail-open filter, its half-made edits
+    /// are dropped too.
+    async fn call(
         &mut self,
         req: &mut RequestView,
         mut resp: Option<&mut ResponseView>,
         ctx: &mut ContextBag,
-        call: impl FnOnce(&Filter, &mut Store<HostState>) -> wasmtime::Result<R>,
-    ) -> Result<R, CallError> {
-        let Some(warm) = self.warm.as_mut().map(SyncWrapper::get_mut) else {
+        phase: Phase<'_>,
+    ) -> Result<PhaseResult, CallError> {
+        let filter = self.filter.clone();
+        let permit = filter.gate.enter()?;
+        // Taken out for the call: if the request's task is cancelled mid-call,
+        // the instance is dropped with it instead of going back to the pool.
+        let Some(mut wrapped) = self.warm.take() else {
             return Err(CallError::Instantiate(
                 "instance was discarded after an earlier failure".into(),
             ));
         };
-        let keep = (self.filter.spec.on_error == OnError::FailOpen)
+        let warm = wrapped.get_mut();
+        let keep = (filter.spec.on_error == OnError::FailOpen)
             .then(|| (req.clone(), resp.as_deref().cloned(), ctx.clone()));
         let data = warm.store.data_mut();
         std::mem::swap(&mut data.request, req);
@@ -209,25 +283,47 @@ impl FilterInstance {
         if let Some(resp) = resp.as_deref_mut() {
             std::mem::swap(&mut data.response, resp);
         }
-        warm.store.set_epoch_deadline(deadline_ticks(&self.filter));
-        let result = guarded(|| call(&warm.bindings, &mut warm.store));
+        let deadline = filter.spec.limits.call_deadline;
+        start_call(&mut warm.store, deadline);
+        let result = bounded(deadline, invoke(&warm.bindings, &mut warm.store, phase))
+            .await
+            .map_err(CallError::from_wasmtime);
         let data = warm.store.data_mut();
         std::mem::swap(&mut data.request, req);
         std::mem::swap(&mut data.context, ctx);
         if let Some(resp) = resp.as_deref_mut() {
             std::mem::swap(&mut data.response, resp);
         }
-        result.map_err(|err| {
-            self.warm = None;
-            if let Some((old_req, old_resp, old_ctx)) = keep {
-                *req = old_req;
-                *ctx = old_ctx;
-                if let (Some(resp), Some(old)) = (resp, old_resp) {
-                    *resp = old;
-                }
+        let result = result.and_then(|r| {
+            check_result(&r)?;
+            Ok(r)
+        });
+        permit.finish(result.is_err());
+        match result {
+            Ok(r) => {
+                self.warm = Some(wrapped);
+                Ok(r)
             }
-            CallError::from_wasmtime(err)
-        })
+            Err(err) => {
+                if let Some((old_req, old_resp, old_ctx)) = keep {
+                    *req = old_req;
+                    *ctx = old_ctx;
+                    if let (Some(resp), Some(old)) = (resp, old_resp) {
+                        *resp = old;
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Refuses a result weir cannot use, so it counts as the filter's failure.
+fn check_result(result: &PhaseResult) -> Result<(), CallError> {
+    match result {
+        PhaseResult::Decision(wit::Decision::Respond(r))
+        | PhaseResult::RequestBody(wit::RequestBodyDecision::Respond(r)) => check_response(r),
+        _ => Ok(()),
     }
 }
 
@@ -257,6 +353,15 @@ fn decision_from_wit(d: wit::Decision) -> Result<Decision, CallError> {
 }
 
 fn response_from_wit(r: wit::Response) -> Result<FilterResponse, CallError> {
+    check_response(&r)?;
+    Ok(FilterResponse {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    })
+}
+
+fn check_response(r: &wit::Response) -> Result<(), CallError> {
     if !(100..=599).contains(&r.status) {
         return Err(CallError::InvalidResult(format!(
             "response status {} is not in 100..=599",
@@ -272,9 +377,5 @@ fn response_from_wit(r: wit::Response) -> Result<FilterResponse, CallError> {
             )));
         }
     }
-    Ok(FilterResponse {
-        status: r.status,
-        headers: r.headers,
-        body: r.body,
-    })
+    Ok(())
 }

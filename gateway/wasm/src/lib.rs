@@ -9,22 +9,36 @@
 //! - [`FilterInstance`]: one per filter per request — a `Store` checked out of
 //!   the pool for all phases of that request, returned when dropped.
 //!
+//! Every call into a filter is async (wasmtime's async API on a fiber): a
+//! guest that runs long yields to the runtime at each epoch tick, a host call
+//! that waits on I/O (key-value, outbound HTTP, files) suspends the request's
+//! task, and the call deadline ends either. Each call passes the filter's
+//! gate (concurrency limit, circuit breaker: `gate.rs`). What a filter may
+//! reach is the [`Capabilities`] its config grants.
+//!
 //! Nothing here knows about Pingora: the proxy hands requests in as
 //! [`RequestView`]s and applies the edits filters made.
 
 mod bindings;
 mod cache;
+mod capabilities;
 mod error;
 mod filter;
+mod gate;
 mod host;
 mod instance;
+mod kv;
+mod outbound;
+mod secrets;
 mod state;
 mod types;
 mod view;
 mod wasi;
 
+pub use capabilities::Capabilities;
 pub use error::{CallError, LoadError};
 pub use filter::{FilterSpec, LoadedFilter};
+pub use gate::{BreakerState, GateStats};
 pub use host::{HostOptions, WasmHost};
 pub use instance::FilterInstance;
 pub use types::{

@@ -1,17 +1,24 @@
 //! What a filter's `Store` holds, and the host side of the imports
-//! (`http`, `context`, `log`).
+//! (`http`, `context`, `log`; the capabilities have modules of their own).
 //!
 //! A store serves one call at a time. Before a call the instance moves the
 //! request's view and context bag in; after it, it moves them back out. The
 //! resource handles the guest receives therefore need no table: there is only
 //! ever one request and one response in a store, at rep 0.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::weir::filter::{context, http as wit_http, log, types};
+use crate::capabilities::Capabilities;
+use crate::error::LoadError;
+use crate::outbound::OutboundHttp;
 use crate::types::ContextBag;
 use crate::view::{self, RequestView, ResponseView};
 
@@ -21,38 +28,63 @@ pub struct RequestHandle;
 pub struct ResponseHandle;
 
 pub(crate) struct HostState {
-    filter_name: String,
+    pub(crate) filter_name: Arc<str>,
     wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
+    http: WasiHttpCtx,
+    outbound: OutboundHttp,
+    pub(crate) capabilities: Arc<Capabilities>,
+    /// Key-value handles the guest holds, bounded so a guest cannot grow
+    /// the host's table without limit.
+    pub(crate) open_stores: u32,
     pub(crate) limits: StoreLimits,
+    /// When the running call must end; checked at every epoch tick.
+    pub(crate) deadline: Instant,
     pub(crate) request: RequestView,
     pub(crate) response: ResponseView,
     pub(crate) context: ContextBag,
 }
 
 impl HostState {
-    pub(crate) fn new(filter_name: &str, memory_bytes: usize) -> Self {
-        // Deny by default: no files, environment, arguments or sockets; stdio
-        // goes nowhere. Clocks and randomness stay (JWT checks need the time).
-        let wasi = WasiCtx::builder()
-            .stdout(SinkOutputStream)
+    pub(crate) fn new(
+        filter_name: Arc<str>,
+        memory_bytes: usize,
+        capabilities: Arc<Capabilities>,
+    ) -> Result<Self, LoadError> {
+        // Deny by default: no environment, arguments or sockets; stdio goes
+        // nowhere (filters log through `weir:filter/log`); files only from a
+        // granted directory, read-only. Clocks and randomness stay (JWT
+        // checks need the time).
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(SinkOutputStream)
             .stderr(SinkOutputStream)
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
-        HostState {
-            filter_name: filter_name.to_owned(),
-            wasi,
+            .allow_ip_name_lookup(false);
+        if let Some(files) = &capabilities.files {
+            wasi.preopened_dir(&files.path, &files.mount, wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|err| LoadError::Capability {
+                    capability: format!("grants.files ({})", files.path.display()),
+                    reason: format!("{err:#}"),
+                })?;
+        }
+        Ok(HostState {
+            outbound: OutboundHttp::new(filter_name.clone(), capabilities.http.clone()),
+            filter_name,
+            wasi: wasi.build(),
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            capabilities,
+            open_stores: 0,
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_bytes)
                 .trap_on_grow_failure(true)
                 .build(),
+            deadline: Instant::now(),
             request: RequestView::default(),
             response: ResponseView::default(),
             context: ContextBag::new(),
-        }
+        })
     }
 }
 
@@ -61,6 +93,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
         }
     }
 }
@@ -225,7 +267,7 @@ impl context::Host for HostState {
 
 impl log::Host for HostState {
     fn log(&mut self, level: types::Level, message: String) {
-        let filter = self.filter_name.as_str();
+        let filter = &*self.filter_name;
         let request_id = self.request.request_id.as_str();
         match level {
             types::Level::Trace => tracing::trace!(filter, request_id, "{message}"),

@@ -84,6 +84,8 @@ pub struct FilterLimits {
     pub max_body_bytes: usize,
     pub recycle_after: u32,
     pub max_idle_instances: usize,
+    /// Calls in flight at once; more are refused (`on_error` applies).
+    pub max_concurrent_calls: u32,
 }
 
 /// What the proxy does when a filter call fails.

@@ -1,0 +1,71 @@
+//! Key-value stores granted to this filter (`grants.key_value` in weir's
+//! config). A call waits for the backend without holding up other requests
+//! and ends within the store's command timeout: handle
+//! [`KvError::Unavailable`] (Redis down, slow) as a normal outcome.
+//!
+//! ```ignore
+//! let store = kv::Store::open("counters")?;          // once, in `Filter::new`
+//! let hits = store.increment(&key, 1, Some(Duration::from_secs(60)))?;
+//! ```
+
+use std::time::Duration;
+
+use crate::bindings::weir::filter::key_value as host;
+
+/// Why a call failed (`Display` and `std::error::Error` are implemented).
+pub use host::Error as KvError;
+
+/// An open store. Open it once and keep it in the filter.
+pub struct Store(host::Store);
+
+fn ttl_ms(ttl: Option<Duration>) -> Option<u64> {
+    ttl.map(|t| t.as_millis().clamp(1, u64::MAX as u128) as u64)
+}
+
+impl Store {
+    /// Opens a store granted to this filter by name.
+    pub fn open(name: &str) -> Result<Store, KvError> {
+        host::Store::open(name).map(Store)
+    }
+
+    /// The value of `key`, if set and not expired.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.0.get(key)
+    }
+
+    /// The value of `key` as text (lossy UTF-8).
+    pub fn get_string(&self, key: &str) -> Result<Option<String>, KvError> {
+        Ok(self
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Sets `key`, expiring after `ttl` (never with `None`).
+    pub fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), KvError> {
+        self.0.set(key, value, ttl_ms(ttl))
+    }
+
+    /// Removes `key`; returns whether it was set.
+    pub fn delete(&self, key: &str) -> Result<bool, KvError> {
+        self.0.delete(key)
+    }
+
+    /// Adds `delta` to the counter at `key` (missing counts as 0) and returns
+    /// the new value. `ttl` applies when this call creates the key, so a
+    /// counter's window starts with its first increment.
+    pub fn increment(&self, key: &str, delta: i64, ttl: Option<Duration>) -> Result<i64, KvError> {
+        self.0.increment(key, delta, ttl_ms(ttl))
+    }
+
+    /// Sets `value` only if the current value is `expected` (`None`: only if
+    /// `key` is not set). Returns whether it was set.
+    pub fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool, KvError> {
+        self.0.compare_and_swap(key, expected, value, ttl_ms(ttl))
+    }
+}

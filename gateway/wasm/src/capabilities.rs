@@ -1,0 +1,86 @@
+//! What a filter may reach beyond its request: the capabilities its config
+//! grants. Each is denied unless granted; a component that imports a
+//! capability its config does not grant is refused when it loads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+use weir_config::{FilesGrant, HttpGrant};
+
+use crate::error::LoadError;
+
+/// The capabilities granted to one filter, shared by all its instances.
+#[derive(Clone, Default)]
+pub struct Capabilities {
+    /// Key-value stores by the name the filter opens them with.
+    pub key_value: BTreeMap<String, weir_kv::Store>,
+    /// Secret values by name.
+    pub secrets: BTreeMap<String, Arc<[u8]>>,
+    pub http: Option<HttpGrant>,
+    pub files: Option<FilesGrant>,
+}
+
+impl std::fmt::Debug for Capabilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets' values.
+        f.debug_struct("Capabilities")
+            .field("key_value", &self.key_value.keys().collect::<Vec<_>>())
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("http", &self.http)
+            .field("files", &self.files)
+            .finish()
+    }
+}
+
+/// A capability that shows in a component's imports, and the grant it needs.
+struct Gated {
+    /// Import name without its `@version`.
+    interface: &'static str,
+    grant: &'static str,
+    granted: fn(&Capabilities) -> bool,
+}
+
+/// Files are not here: every WASI toolchain imports `wasi:filesystem`, so a
+/// directory is granted by preopening it, and without a grant there is none.
+const GATED: &[Gated] = &[
+    Gated {
+        interface: "weir:filter/key-value",
+        grant: "grants.key_value",
+        granted: |c| !c.key_value.is_empty(),
+    },
+    Gated {
+        interface: "weir:filter/secrets",
+        grant: "grants.secrets",
+        granted: |c| !c.secrets.is_empty(),
+    },
+    Gated {
+        interface: "wasi:http/outgoing-handler",
+        grant: "grants.http",
+        granted: |c| c.http.is_some(),
+    },
+];
+
+/// Refuses a component that imports a capability its config does not grant.
+pub(crate) fn check_imports(
+    engine: &Engine,
+    component: &Component,
+    filter: &str,
+    capabilities: &Capabilities,
+) -> Result<(), LoadError> {
+    let component_type = component.component_type();
+    for (name, _) in component_type.imports(engine) {
+        let interface = name.split('@').next().unwrap_or(name);
+        if let Some(gated) = GATED.iter().find(|g| g.interface == interface)
+            && !(gated.granted)(capabilities)
+        {
+            return Err(LoadError::NotGranted {
+                filter: filter.to_owned(),
+                capability: gated.interface.to_owned(),
+                grant: gated.grant.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}

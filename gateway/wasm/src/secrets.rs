@@ -1,0 +1,18 @@
+//! `weir:filter/secrets`: named secrets granted to the filter. Values come
+//! from the environment or files when the config generation loads, never
+//! from the config file itself.
+
+use crate::bindings::weir::filter::secrets;
+use crate::state::HostState;
+
+impl secrets::Host for HostState {
+    fn get(&mut self, name: String) -> Result<Vec<u8>, String> {
+        match self.capabilities.secrets.get(&name) {
+            Some(value) => Ok(value.to_vec()),
+            None => Err(format!(
+                "secret {name:?} is not granted to filter {:?} (grants.secrets)",
+                &*self.filter_name
+            )),
+        }
+    }
+}

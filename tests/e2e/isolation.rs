@@ -1,0 +1,139 @@
+//! Isolation from a runaway filter: while clients hammer a route whose filter
+//! runs to its deadline on every call, another route keeps being served, and
+//! the filter's circuit breaker trips and shows on the admin endpoint.
+//! (Throughput and latency figures live in the `noisy_neighbour` benchmark.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port, wait_until};
+
+use crate::config;
+
+fn runaway_config(up: &Upstream, admin_port: u16) -> String {
+    config(&format!(
+        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  runaway:\n    module: {}\n    limits: {{ call_deadline: 100ms }}\n    circuit_breaker: {{ min_calls: 10, failure_ratio: 0.5, window: 10s, cool_down: 1s }}\n\
+         routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    upstream: svc\n    filters: [runaway]\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n\
+         admin:\n  address: 127.0.0.1:{admin_port}\n",
+        up.address(),
+        filter_wasm("test-misbehave").display()
+    ))
+}
+
+async fn filter_status(admin_port: u16) -> Value {
+    client()
+        .get(format!("http://127.0.0.1:{admin_port}/admin/filters"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("admin JSON")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn other_routes_are_served_while_a_runaway_filter_is_hammered() {
+    let up = Upstream::start("svc").await;
+    let admin_port = free_port();
+    let gw = Gateway::start(&runaway_config(&up, admin_port));
+
+    // 20 clients on the runaway route, each stopping after 200 requests or
+    // when told to.
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow_answers = Arc::new(AtomicU64::new(0));
+    let hammers: Vec<_> = (0..20)
+        .map(|_| {
+            let (url, stop, answers) = (gw.url("/slow"), stop.clone(), slow_answers.clone());
+            tokio::spawn(async move {
+                let c = client();
+                for _ in 0..200 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let resp = c.get(&url).header("x-misbehave", "loop").send().await;
+                    let status = resp.expect("weir answers the runaway route").status();
+                    assert_eq!(status, 503, "the fail-closed runaway filter answers 503");
+                    answers.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+
+    // Meanwhile the other route answers every request.
+    wait_until(
+        Duration::from_secs(30),
+        "the runaway route to be hammered",
+        || slow_answers.load(Ordering::Relaxed) >= 20,
+    );
+    let c = client();
+    let started = Instant::now();
+    for _ in 0..100 {
+        let resp = c.get(gw.url("/fast")).send().await.expect("weir answers");
+        assert_eq!(resp.status(), 200);
+    }
+    let fast_time = started.elapsed();
+
+    let status = filter_status(admin_port).await;
+    let runaway = &status["filters"]["runaway"];
+    assert!(
+        runaway["circuit_breaker"]["trips"].as_u64().unwrap() >= 1,
+        "{runaway}"
+    );
+    assert!(runaway["failures"].as_u64().unwrap() >= 10, "{runaway}");
+    assert!(
+        runaway["refused"]["circuit_open"].as_u64().unwrap() > 0,
+        "{runaway}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    for h in hammers {
+        h.await.expect("a hammering client failed");
+    }
+    eprintln!(
+        "100 requests on the other route took {fast_time:?} while {} runaway-route requests were answered",
+        slow_answers.load(Ordering::Relaxed)
+    );
+    assert!(gw.logs().contains("circuit breaker opened"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
+    let up = Upstream::start("svc").await;
+    let admin_port = free_port();
+    let gw = Gateway::start(&runaway_config(&up, admin_port));
+    let c = client();
+    for _ in 0..10 {
+        let resp = c
+            .get(gw.url("/slow"))
+            .header("x-misbehave", "trap")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 503);
+    }
+    let status = filter_status(admin_port).await;
+    assert_eq!(
+        status["filters"]["runaway"]["circuit_breaker"]["state"],
+        "open"
+    );
+    // While open, even a request the filter would pass gets `on_error`.
+    let refused = c.get(gw.url("/slow")).send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+
+    // After the 1s cool-down a good request is the probe and closes it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let resp = c.get(gw.url("/slow")).send().await.unwrap();
+        if resp.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the breaker never closed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = filter_status(admin_port).await;
+    assert_eq!(
+        status["filters"]["runaway"]["circuit_breaker"]["state"],
+        "closed"
+    );
+}
