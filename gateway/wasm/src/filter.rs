@@ -138,6 +138,7 @@ impl LoadedFilter {
     /// An instance for one request: a warm one from the pool, or a new one
     /// (instantiated and `init`ed) when the pool is empty or isolation asks for it.
     pub async fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
+        self.gate.refuse_early()?;
         let warm = match self.spec.isolation {
             Isolation::Pooled => self.idle.lock().expect("pool lock").pop(),
             Isolation::PerRequest => None,

@@ -112,6 +112,23 @@ impl CallGate {
         self.settings == *settings && self.max_concurrent == max_concurrent
     }
 
+    /// Refuses at once while the breaker is open and its cool-down runs, so
+    /// a request to a tripped filter costs no instance checkout.
+    pub(crate) fn refuse_early(&self) -> Result<(), CallError> {
+        if !self.settings.enabled {
+            return Ok(());
+        }
+        let open = matches!(
+            *self.breaker.lock().expect("breaker lock"),
+            Breaker::Open { until } if Instant::now() < until
+        );
+        if open {
+            self.counters.refused_open.fetch_add(1, Ordering::Relaxed);
+            return Err(CallError::CircuitOpen);
+        }
+        Ok(())
+    }
+
     pub(crate) fn enter(&self) -> Result<Permit<'_>, CallError> {
         let probe = if self.settings.enabled {
             self.admit(Instant::now())?

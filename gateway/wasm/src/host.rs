@@ -17,7 +17,7 @@ use crate::filter::{FilterSpec, LoadedFilter};
 use crate::state::HostState;
 
 /// How often the epoch advances; call deadlines are counted in these ticks.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(2);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 #[derive(Debug, Clone)]
 pub struct HostOptions {

@@ -42,12 +42,17 @@ impl Warm {
         store.limiter(|state| &mut state.limits);
         // At every epoch tick a running guest either yields to the runtime
         // (other requests on this thread get their turn) or, past its
-        // deadline, traps.
+        // deadline, traps. Tokio's own yield puts the task at the back of the
+        // queue; a plain self-wake would land in the worker's LIFO slot and
+        // run the same guest again at once.
         store.epoch_deadline_callback(|ctx| {
             if Instant::now() >= ctx.data().deadline {
                 Err(wasmtime::Trap::Interrupt.into())
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
         let deadline = spec.limits.call_deadline;

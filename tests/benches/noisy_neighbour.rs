@@ -1,0 +1,162 @@
+//! The noisy neighbour: how much of a route's throughput survives while 20
+//! connections hammer another route of the same weir whose filter runs to its
+//! 100 ms deadline on every call (`test-misbehave`, `x-misbehave: loop`).
+//!
+//! For each setting of the runaway filter it measures the other route alone,
+//! then under the hammering, side by side in one run, with `wrk` (Debian
+//! package `wrk`), and prints a markdown table: requests/s, p50 and p99, and
+//! the share of its solo throughput the other route kept. weir is pinned to
+//! CPU 0 and everything else (wrk, the upstream) to CPU 1, so the clients'
+//! own work does not come out of weir's share (on a machine with 2 CPUs).
+//!
+//! ```sh
+//! apt-get install wrk && scripts/build-filters.sh
+//! cargo test --workspace --bench noisy_neighbour -- --seconds 10
+//! ```
+//!
+//! It runs through `cargo test` so that it reuses the test suite's build.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use weir_tests::{Gateway, Upstream, filter_wasm};
+
+/// One wrk run's figures.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn config(up: &Upstream, runaway: &str) -> String {
+    format!(
+        "server:\n  threads: 2\nlisteners:\n  - name: main\n    address: 127.0.0.1:{{port}}\n\
+         upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  runaway:\n    module: {}\n{runaway}\
+         routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    upstream: svc\n    filters: [runaway]\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n",
+        up.address(),
+        filter_wasm("test-misbehave").display()
+    )
+}
+
+/// Pins every thread of a process to `cpu` (util-linux `taskset`).
+fn pin(pid: u32, cpu: u32) {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("running taskset");
+    assert!(status.success(), "taskset failed");
+}
+
+fn wrk(url: &str, connections: u32, seconds: u32, header: Option<&str>) -> std::process::Child {
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", "1", "wrk"])
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--latency", "--timeout", "5s"]);
+    if let Some(h) = header {
+        cmd.args(["-H", h]);
+    }
+    cmd.arg(url)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running wrk (apt-get install wrk)")
+}
+
+fn parse(out: Output) -> Load {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in wrk output:\n{text}"))
+            .trim()
+            .to_owned()
+    };
+    Load {
+        rps: field("Requests/sec:").parse().expect("a rate"),
+        p50: duration(&field("50%")),
+        p99: duration(&field("99%")),
+    }
+}
+
+/// wrk's `12.34ms`, `850.00us`, `1.20s`.
+fn duration(text: &str) -> Duration {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .expect("a unit");
+    let (value, unit) = text.split_at(split);
+    let value: f64 = value.parse().expect("a number");
+    let micros = match unit {
+        "us" => value,
+        "ms" => value * 1e3,
+        "s" => value * 1e6,
+        "m" => value * 60e6,
+        other => panic!("unknown unit {other}"),
+    };
+    Duration::from_micros(micros as u64)
+}
+
+fn measure(gw: &Gateway, seconds: u32) -> (Load, Load, Load) {
+    let alone = parse(
+        wrk(&gw.url("/fast"), 20, seconds, None)
+            .wait_with_output()
+            .unwrap(),
+    );
+    let hammer = wrk(&gw.url("/slow"), 20, seconds, Some("x-misbehave: loop"));
+    let shared = parse(
+        wrk(&gw.url("/fast"), 20, seconds, None)
+            .wait_with_output()
+            .unwrap(),
+    );
+    let runaway = parse(hammer.wait_with_output().unwrap());
+    (alone, shared, runaway)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let seconds: u32 = std::env::args()
+        .skip_while(|a| a != "--seconds")
+        .nth(1)
+        .map_or(10, |s| s.parse().expect("--seconds N"));
+    pin(std::process::id(), 1);
+    let up = Upstream::start("svc").await;
+    let settings = [
+        (
+            "defaults (breaker on, 100 concurrent calls)",
+            "    limits: { call_deadline: 100ms }\n",
+        ),
+        (
+            "breaker off (epoch yields only)",
+            "    limits: { call_deadline: 100ms }\n    circuit_breaker: { enabled: false }\n",
+        ),
+        (
+            "breaker off, max_concurrent_calls: 2",
+            "    limits: { call_deadline: 100ms, max_concurrent_calls: 2 }\n    circuit_breaker: { enabled: false }\n",
+        ),
+    ];
+    println!(
+        "| runaway filter | other route alone | with 20 conns on the runaway route | kept | p50 alone / shared | p99 alone / shared | runaway route answered |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, runaway) in settings {
+        let gw = Gateway::start(&config(&up, runaway));
+        pin(gw.pid(), 0);
+        let (alone, shared, runaway) = measure(&gw, seconds);
+        println!(
+            "| {name} | {:.0} req/s | {:.0} req/s | {:.0}% | {} / {} | {} / {} | {:.0} req/s |",
+            alone.rps,
+            shared.rps,
+            100.0 * shared.rps / alone.rps,
+            ms(alone.p50),
+            ms(shared.p50),
+            ms(alone.p99),
+            ms(shared.p99),
+            runaway.rps,
+        );
+    }
+}
