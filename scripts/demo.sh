@@ -31,7 +31,9 @@ cat <<'MSG'
 weir is listening on http://127.0.0.1:8080 in front of a demo upstream on 127.0.0.1:9001.
 Try:
   curl -i http://127.0.0.1:8080/healthz                       # direct response from the config
-  curl -i http://127.0.0.1:8080/api/hello                     # proxied; a Wasm filter adds x-hello
+  curl -i http://127.0.0.1:8080/api/hello                     # proxied; Wasm filters count you and add x-hello
+                                                              #   (x-ratelimit-remaining; the 21st request a minute gets 429)
+  curl -s http://127.0.0.1:9900/admin/filters                 # each filter's calls, failures, circuit breaker
   curl -s http://127.0.0.1:9900/admin/config                  # the running config generation
   curl -i http://127.0.0.1:8080/nowhere                       # 404 with a JSON body
 Edit config/demo.yaml and weir reloads it live. Ctrl-C stops weir and the upstream.

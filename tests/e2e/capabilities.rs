@@ -323,6 +323,14 @@ async fn a_secret_reaches_the_filter_it_is_granted_to_and_no_other() {
     );
     // A file secret loses the one trailing newline that `echo` leaves.
     assert_eq!(ask("/b", "token_b").await, (200, "from-a-file".into()));
+
+    // Rotating the file reloads: the next generation's filters get the new value.
+    weir_tests::replace_file(&gw.dir().join("token-b.txt"), b"rotated\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ask("/b", "token_b").await != (200, "rotated".into()) {
+        assert!(Instant::now() < deadline, "the rotated secret never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -219,8 +219,14 @@ impl ChainRun {
                 }
                 Err(e) => Err(e),
             };
-            if let Err(error) = result {
-                tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
+            match result {
+                Err(error) if error.is_filter_failure() => {
+                    tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
+                }
+                Err(error) => {
+                    tracing::debug!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter not run in the log phase");
+                }
+                Ok(()) => {}
             }
         }
     }
