@@ -69,7 +69,7 @@ async fn main() {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     // 1 request in 100 asks the second filter to trap.
-                    let trap = (n + c as u64) % 100 == 0;
+                    let trap = (n + c as u64).is_multiple_of(100);
                     let mut req = http.get(&url);
                     if trap {
                         req = req.header("x-misbehave", "trap");

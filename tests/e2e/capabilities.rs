@@ -328,7 +328,10 @@ async fn a_secret_reaches_the_filter_it_is_granted_to_and_no_other() {
     weir_tests::replace_file(&gw.dir().join("token-b.txt"), b"rotated\n");
     let deadline = Instant::now() + Duration::from_secs(10);
     while ask("/b", "token_b").await != (200, "rotated".into()) {
-        assert!(Instant::now() < deadline, "the rotated secret never arrived");
+        assert!(
+            Instant::now() < deadline,
+            "the rotated secret never arrived"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
