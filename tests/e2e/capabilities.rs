@@ -239,8 +239,9 @@ async fn a_filter_importing_a_capability_its_config_does_not_grant_is_refused() 
     std::fs::write(&path, &cfg).unwrap();
     let (ok, out) = weir_check(&path, false);
     assert!(!ok);
+    // Pointed at the filter's entry (its first line), where the grant belongs.
     assert!(
-        out.contains("filters.greedy")
+        out.contains("filters.greedy.grants (line 12)")
             && out.contains("weir:filter/key-value")
             && out.contains("grants.key_value"),
         "{out}"
@@ -341,7 +342,7 @@ async fn outbound_http_reaches_granted_origins_only() {
     let granted = Upstream::start("granted").await;
     let outside = Upstream::start("outside").await;
     let gw = Gateway::start(&config(&format!(
-        "filters:\n  fetch:\n    module: {}\n    grants:\n      http:\n        allow: [\"http://{}\"]\n        timeout: 2s\n    limits: {{ call_deadline: 3s }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 404 }}\n    filters: [fetch]\n",
+        "filters:\n  fetch:\n    module: {}\n    grants:\n      http:\n        allow: [\"http://{}\"]\n        timeout: 2s\n        max_response_bytes: 64KiB\n    limits: {{ call_deadline: 3s }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 404 }}\n    filters: [fetch]\n",
         filter_wasm("test-fetch").display(),
         granted.address()
     )));
@@ -369,6 +370,16 @@ async fn outbound_http_reaches_granted_origins_only() {
     assert_eq!(denied.status(), 403);
     assert_eq!(outside.hits(), 0, "a refused request never leaves weir");
     assert_eq!(granted.hits(), 1);
+
+    // A response body within max_response_bytes arrives whole; a larger one
+    // fails the filter's read instead of filling its memory.
+    let small = fetch(format!("http://{}/download?bytes=65536", granted.address())).await;
+    assert_eq!(small.status(), 200);
+    assert_eq!(small.bytes().await.unwrap().len(), 65536);
+    let big = fetch(format!("http://{}/download?bytes=65537", granted.address())).await;
+    assert_eq!(big.status(), 502);
+    let reason = big.text().await.unwrap();
+    assert!(reason.contains("request failed"), "{reason}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -386,7 +386,7 @@ fn a_filter_refusing_its_config_is_a_config_error() {
     let (ok, out) = weir_tests::weir_check(&path, false);
     assert!(!ok);
     assert!(
-        out.contains("filters.picky") && out.contains("setting x must be positive"),
+        out.contains("filters.picky.config (line") && out.contains("setting x must be positive"),
         "{out}"
     );
 }

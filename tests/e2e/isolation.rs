@@ -137,3 +137,56 @@ async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
         "closed"
     );
 }
+
+/// `on-response-body` runs from Pingora's synchronous body hook: a call that
+/// has to wait (here a 20 ms clock wait; a Redis or HTTP call is the same) is
+/// finished with the worker's other tasks handed to another thread, and one
+/// that runs away is ended by its deadline. Other requests are served
+/// meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn response_body_calls_that_wait_or_run_away_hold_up_no_one() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&config(&format!(
+        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  body:\n    module: {}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 200ms }}\n    circuit_breaker: {{ enabled: false }}\n\
+         routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n",
+        up.address(),
+        filter_wasm("test-misbehave").display()
+    )));
+    let c = client();
+    let body_url = gw.url("/body");
+    let body_call = move |mode: &'static str| {
+        let req = client().get(&body_url).header("x-misbehave-body", mode);
+        async move { req.send().await }
+    };
+
+    // Many waiting calls at once, with other requests in between.
+    let waits: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(body_call.clone()("sleep")))
+        .collect();
+    for _ in 0..20 {
+        let resp = c.get(gw.url("/other")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    for w in waits {
+        let resp = w.await.unwrap().unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.text().await.unwrap(), "slept");
+    }
+
+    // A runaway body call is ended by its deadline; the body was buffered
+    // whole, so nothing went out yet and the client gets the fail-closed 503.
+    let runaway = tokio::spawn(body_call("loop"));
+    for _ in 0..20 {
+        let resp = c.get(gw.url("/other")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let resp = runaway.await.unwrap().unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "filter \"body\" failed");
+    assert!(
+        gw.logs().contains("exceeded its call deadline"),
+        "{}",
+        gw.logs()
+    );
+}

@@ -4,14 +4,17 @@ use std::path::Path;
 
 use serde_json::json;
 use weir_config::ConfigError;
-use weir_wasm::{HostOptions, WasmHost};
+use weir_wasm::{HostOptions, LoadError, WasmHost};
 
 use crate::OutputFormat;
 
 pub fn check(path: &Path, format: OutputFormat) -> anyhow::Result<bool> {
     let errors = match weir_config::load(path) {
         Err(errors) => errors.0,
-        Ok(config) => filter_errors(&config)?,
+        Ok(config) => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            filter_errors(&config, &text)?
+        }
     };
     match format {
         OutputFormat::Json => {
@@ -29,9 +32,11 @@ pub fn check(path: &Path, format: OutputFormat) -> anyhow::Result<bool> {
     Ok(errors.is_empty())
 }
 
-/// Loads every filter as a reload would (compile, link, `init` with its
-/// config), so a filter that refuses its config fails the check.
-fn filter_errors(config: &weir_config::Config) -> anyhow::Result<Vec<ConfigError>> {
+/// Loads every filter as a reload would (compile, check its imports against
+/// its grants, link, `init` with its config), so a filter that refuses its
+/// config or imports what it was not granted fails the check. Each error
+/// points at the part of the filter's entry it is about.
+fn filter_errors(config: &weir_config::Config, text: &str) -> anyhow::Result<Vec<ConfigError>> {
     if config.filters.is_empty() {
         return Ok(Vec::new());
     }
@@ -48,9 +53,21 @@ fn filter_errors(config: &weir_config::Config) -> anyhow::Result<Vec<ConfigError
             Some(weir_kv::Store::memory(1024))
         });
         if let Err(err) = host.block_on(host.load_filter(spec, None)) {
+            let field = match &err {
+                LoadError::InitRejected(_) => Some("config"),
+                LoadError::NotGranted { .. } | LoadError::Capability { .. } => Some("grants"),
+                LoadError::Read { .. } | LoadError::Compile { .. } | LoadError::Link { .. } => {
+                    Some("module")
+                }
+                _ => None,
+            };
+            let keys: Vec<&str> = ["filters", filter.name.as_str()]
+                .into_iter()
+                .chain(field)
+                .collect();
             errors.push(ConfigError {
-                path: format!("filters.{}", filter.name),
-                line: None,
+                path: keys.join("."),
+                line: weir_config::line_of(text, &keys),
                 message: err.to_string(),
             });
         }

@@ -45,6 +45,17 @@ pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
     check::check(&doc, base_dir, errors).map_err(ConfigErrors)
 }
 
+/// The line of the value at `keys` (e.g. `["filters", "auth", "grants"]`) in
+/// config text, or of its nearest ancestor that exists: for errors found
+/// after checking, such as a filter's `init` or its imports.
+pub fn line_of(text: &str, keys: &[&str]) -> Option<usize> {
+    let doc = parse::parse_document(text, &mut Vec::new())?;
+    let path = keys
+        .iter()
+        .fold(parse::ConfigPath::default(), |path, key| path.key(key));
+    parse::line_of(&doc.root, &path)
+}
+
 /// The JSON Schema of the config file (for editors and `weir schema`).
 pub fn json_schema() -> serde_json::Value {
     schema::file_schema()

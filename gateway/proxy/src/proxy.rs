@@ -459,12 +459,16 @@ impl ProxyHttp for WeirProxy {
                 // Pingora's body hook is synchronous: see inline.rs.
                 let outcome = crate::inline::run(chain.on_response_body(&mut whole));
                 if let Outcome::Failed { filter, error } = outcome {
-                    // The status line has gone out; all that is left is to cut the response.
+                    // While the whole body was buffered the header may not have
+                    // gone out yet: then the client gets the fail-closed 503;
+                    // otherwise all that is left is to cut the response.
                     ctx.error = Some(format!("filter {filter:?} {error}"));
-                    return Err(Error::explain(
-                        ErrorType::InternalError,
-                        "response body filter failed",
+                    ctx.pending = Some(LocalResponse::error(
+                        503,
+                        &format!("filter {filter:?} failed"),
+                        &ctx.request_id,
                     ));
+                    return Err(Error::new(LOCAL_RESPONSE));
                 }
                 *body = Some(Bytes::from(whole));
             }

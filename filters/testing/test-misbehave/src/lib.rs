@@ -2,25 +2,67 @@
 //! forever, `alloc` allocates without bound, `trap` panics (a Wasm trap), and
 //! `crlf` tries to set a header value containing CR LF and reports weir's
 //! answer in `x-crlf-result`. Logs the status in the log phase.
+//!
+//! With `config: { body_phase: true }` it also takes the response body:
+//! `x-misbehave-body: sleep` waits 20 ms (a WASI clock wait, so the call
+//! suspends) and then replaces the body with `slept`; `loop` spins.
 
 use std::hint::black_box;
 
 use weir_filter_sdk::{
-    Config, Decision, Filter, LogInfo, Phases, Request, Response, export_filter, log,
+    Config, Decision, Filter, LogInfo, Phases, Request, Response, ResponseBodyDecision,
+    export_filter, log,
 };
 
-struct Misbehave;
+struct Misbehave {
+    body_phase: bool,
+    body_mode: Option<String>,
+}
 
 impl Filter for Misbehave {
-    fn new(_config: Config) -> Result<Self, String> {
-        Ok(Misbehave)
+    fn new(config: Config) -> Result<Self, String> {
+        let body_phase = config
+            .get("body_phase")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        Ok(Misbehave {
+            body_phase,
+            body_mode: None,
+        })
     }
 
     fn phases(&self) -> Phases {
-        Phases::REQUEST_HEADERS | Phases::LOG
+        let phases = Phases::REQUEST_HEADERS | Phases::LOG;
+        if self.body_phase {
+            phases | Phases::RESPONSE_BODY
+        } else {
+            phases
+        }
+    }
+
+    fn on_response_body(
+        &mut self,
+        _req: &Request,
+        _resp: &Response,
+        body: Vec<u8>,
+    ) -> ResponseBodyDecision {
+        match self.body_mode.take().as_deref() {
+            Some("sleep") => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                ResponseBodyDecision::Replace(b"slept".to_vec())
+            }
+            Some("loop") => {
+                let mut n: u64 = 0;
+                loop {
+                    n = black_box(n.wrapping_add(1));
+                }
+            }
+            _ => ResponseBodyDecision::Replace(body),
+        }
     }
 
     fn on_request_headers(&mut self, req: &Request) -> Decision {
+        self.body_mode = req.header_str("x-misbehave-body");
         match req.header_str("x-misbehave").as_deref() {
             Some("loop") => {
                 let mut n: u64 = 0;
