@@ -12,7 +12,7 @@ cargo fmt --manifest-path filters/Cargo.toml --all --check
 
 echo "== filters: build and clippy"
 scripts/build-filters.sh
-(cd filters && cargo clippy --release --target wasm32-wasip2 --quiet -- -D warnings)
+(cd filters && cargo clippy --release --target wasm32-wasip2 --target-dir target --quiet -- -D warnings)
 
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
