@@ -10,9 +10,9 @@ scripts/build-filters.sh
 # The same build as the test suite's, so neither rebuilds after the other.
 cargo build --workspace --all-targets --quiet
 
-target/debug/demo-upstream 127.0.0.1:9001 &
+"${CARGO_TARGET_DIR:-target}/debug/demo-upstream" 127.0.0.1:9001 &
 upstream=$!
-target/debug/weir run --config config/demo.yaml &
+"${CARGO_TARGET_DIR:-target}/debug/weir" run --config config/demo.yaml &
 gateway=$!
 trap 'kill $gateway $upstream 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 

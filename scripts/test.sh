@@ -22,7 +22,7 @@ cargo build --workspace --all-targets --quiet
 
 echo "== weir check over config/"
 for config in config/*.yaml; do
-  target/debug/weir check --config "$config"
+  "${CARGO_TARGET_DIR:-target}/debug/weir" check --config "$config"
 done
 
 echo "== tests"
