@@ -14,7 +14,7 @@ use crate::config;
 
 fn runaway_config(up: &Upstream, admin_port: u16) -> String {
     config(&format!(
-        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  runaway:\n    module: {}\n    limits: {{ call_deadline: 100ms }}\n    circuit_breaker: {{ min_calls: 10, failure_ratio: 0.5, window: 10s, cool_down: 1s }}\n\
+        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  runaway:\n    module: {}\n    limits: {{ call_deadline: 100ms }}\n    circuit_breaker: {{ min_calls: 10, failure_ratio: 0.5, window: 10s, cool_down: 3s }}\n\
          routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    upstream: svc\n    filters: [runaway]\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         up.address(),
@@ -121,7 +121,20 @@ async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
     let refused = c.get(gw.url("/slow")).send().await.unwrap();
     assert_eq!(refused.status(), 503);
 
-    // After the 1s cool-down a good request is the probe and closes it.
+    // A reload that leaves the filter as it is keeps its breaker open.
+    let reload = c
+        .post(format!("http://127.0.0.1:{admin_port}/admin/reload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 200);
+    let status = filter_status(admin_port).await;
+    assert_eq!(status["generation"], 2);
+    let breaker = &status["filters"]["runaway"]["circuit_breaker"];
+    assert_eq!(breaker["state"], "open", "{breaker}");
+    assert_eq!(breaker["trips"], 1);
+
+    // After the 3s cool-down a good request is the probe and closes it.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let resp = c.get(gw.url("/slow")).send().await.unwrap();
