@@ -2,7 +2,8 @@
 //! connections hammer another route of the same weir whose filter runs to its
 //! 100 ms deadline on every call (`test-misbehave`, `x-misbehave: loop`).
 //!
-//! For each setting of the runaway filter it measures the other route alone,
+//! For each setting of the runaway filter, and for a baseline where `/slow`
+//! has no filter and answers 503 directly, it measures the other route alone,
 //! then under the hammering, side by side in one run, with `wrk` (Debian
 //! package `wrk`), and prints a markdown table: requests/s, p50 and p99, and
 //! the share of its solo throughput the other route kept. weir is pinned to
@@ -29,13 +30,24 @@ struct Load {
     p99: Duration,
 }
 
-fn config(up: &Upstream, runaway: &str) -> String {
+/// `runaway`: the filter's settings, or `None` for the baseline where
+/// `/slow` has no filter and answers a direct 503.
+fn config(up: &Upstream, runaway: Option<&str>) -> String {
+    let (filters, slow) = match runaway {
+        Some(settings) => (
+            format!(
+                "filters:\n  runaway:\n    module: {}\n{settings}",
+                filter_wasm("test-misbehave").display()
+            ),
+            "upstream: svc\n    filters: [runaway]".to_owned(),
+        ),
+        None => (String::new(), "respond: { status: 503 }".to_owned()),
+    };
     format!(
         "server:\n  threads: 2\nlisteners:\n  - name: main\n    address: 127.0.0.1:{{port}}\n\
-         upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  runaway:\n    module: {}\n{runaway}\
-         routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    upstream: svc\n    filters: [runaway]\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n",
+         upstreams:\n  svc:\n    targets: [{{ address: {} }}]\n{filters}\
+         routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    {slow}\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n",
         up.address(),
-        filter_wasm("test-misbehave").display()
     )
 }
 
@@ -128,16 +140,20 @@ async fn main() {
     let settings = [
         (
             "defaults (breaker on, 100 concurrent calls)",
-            "    limits: { call_deadline: 100ms }\n",
+            Some("    limits: { call_deadline: 100ms }\n"),
         ),
         (
             "breaker off (epoch yields only)",
-            "    limits: { call_deadline: 100ms }\n    circuit_breaker: { enabled: false }\n",
+            Some("    limits: { call_deadline: 100ms }\n    circuit_breaker: { enabled: false }\n"),
         ),
         (
             "breaker off, max_concurrent_calls: 2",
-            "    limits: { call_deadline: 100ms, max_concurrent_calls: 2 }\n    circuit_breaker: { enabled: false }\n",
+            Some(
+                "    limits: { call_deadline: 100ms, max_concurrent_calls: 2 }\n    circuit_breaker: { enabled: false }\n",
+            ),
         ),
+        // The same traffic with no filter at all: the most isolation can give.
+        ("baseline: no filter, /slow answers 503 directly", None),
     ];
     println!(
         "| runaway filter | other route alone | with 20 conns on the runaway route | kept | p50 alone / shared | p99 alone / shared | runaway route answered |"

@@ -1,6 +1,8 @@
 //! Structured logs through `tracing`: level from `--log-level`, else RUST_LOG,
 //! else `info`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::LogFormat;
@@ -10,8 +12,10 @@ pub fn init(level: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
         Some(level) => EnvFilter::try_new(level)?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // Colours only for a person at a terminal, never into files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

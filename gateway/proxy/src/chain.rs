@@ -27,6 +27,20 @@ pub enum Outcome {
     },
 }
 
+/// When the chain's first filter is fail-closed and its circuit breaker is
+/// open, the request's outcome is known before anything is built: that
+/// filter's 503 (no filter before it exists to see the response). Returns
+/// the filter's name and why.
+pub fn refused_up_front(chain: &Chain) -> Option<(String, CallError)> {
+    let first = chain.filters.first()?;
+    if !first.phases().request_headers || first.on_error() != OnError::FailClosed {
+        return None;
+    }
+    let error = first.refuse_early().err()?;
+    tracing::debug!(filter = first.name(), %error, "filter not run");
+    Some((first.name().to_owned(), error))
+}
+
 /// Per-request state of a chain: one instance per filter, checked out on first
 /// use and kept for all phases; the views and the shared context bag.
 pub struct ChainRun {

@@ -14,7 +14,7 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
 use weir_wasm::{HeaderEdit, LogInfo, RequestView, ResponseView};
 
-use crate::chain::{ChainRun, Outcome};
+use crate::chain::{self, ChainRun, Outcome};
 use crate::forwarded;
 use crate::respond::{self, LocalResponse};
 use crate::router::{self, RequestFacts};
@@ -174,6 +174,12 @@ impl ProxyHttp for WeirProxy {
         ctx.route = Some(index);
         let route = &snapshot.routes[index];
 
+        if let Some((filter, error)) = chain::refused_up_front(&route.chain) {
+            ctx.error = Some(format!("filter {filter:?} {error}"));
+            return self
+                .respond_error(session, ctx, 503, &format!("filter {filter:?} failed"))
+                .await;
+        }
         if !route.chain.is_empty() {
             let view = request_view(session.req_header(), ctx);
             let mut run = ChainRun::new(&route.chain, view);

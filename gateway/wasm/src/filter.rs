@@ -130,6 +130,13 @@ impl LoadedFilter {
         self.spec.limits.max_body_bytes
     }
 
+    /// `Err(CircuitOpen)` while the circuit breaker is open and cooling down:
+    /// the filter would not run, so the caller can apply `on_error` without
+    /// preparing a call.
+    pub fn refuse_early(&self) -> Result<(), CallError> {
+        self.gate.refuse_early()
+    }
+
     /// Calls in flight, failures and the circuit breaker's state.
     pub fn gate_stats(&self) -> GateStats {
         self.gate.stats()

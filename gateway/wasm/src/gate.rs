@@ -24,6 +24,11 @@ pub(crate) struct CallGate {
     filter: Arc<str>,
     settings: CircuitBreaker,
     max_concurrent: u32,
+    /// Reference point for `refused_until`.
+    created: Instant,
+    /// Nanoseconds after `created` until which an open breaker refuses
+    /// (0: never tripped). Read without a lock on every checkout.
+    refused_until: AtomicU64,
     in_flight: AtomicU32,
     breaker: Mutex<Breaker>,
     counters: Counters,
@@ -97,6 +102,8 @@ impl CallGate {
             filter,
             settings,
             max_concurrent,
+            created: Instant::now(),
+            refused_until: AtomicU64::new(0),
             in_flight: AtomicU32::new(0),
             breaker: Mutex::new(Breaker::Closed {
                 window_start: Instant::now(),
@@ -113,16 +120,11 @@ impl CallGate {
     }
 
     /// Refuses at once while the breaker is open and its cool-down runs, so
-    /// a request to a tripped filter costs no instance checkout.
+    /// a request to a tripped filter costs no instance checkout. Lock-free:
+    /// every checkout asks.
     pub(crate) fn refuse_early(&self) -> Result<(), CallError> {
-        if !self.settings.enabled {
-            return Ok(());
-        }
-        let open = matches!(
-            *self.breaker.lock().expect("breaker lock"),
-            Breaker::Open { until } if Instant::now() < until
-        );
-        if open {
+        let until = self.refused_until.load(Ordering::Acquire);
+        if until != 0 && (self.created.elapsed().as_nanos() as u64) < until {
             self.counters.refused_open.fetch_add(1, Ordering::Relaxed);
             return Err(CallError::CircuitOpen);
         }
@@ -225,14 +227,17 @@ impl CallGate {
 
     fn trip(&self, now: Instant) -> Breaker {
         self.counters.trips.fetch_add(1, Ordering::Relaxed);
+        let until = now + self.settings.cool_down;
+        self.refused_until.store(
+            until.duration_since(self.created).as_nanos() as u64,
+            Ordering::Release,
+        );
         tracing::warn!(
             filter = &*self.filter,
             cool_down_ms = self.settings.cool_down.as_millis() as u64,
             "circuit breaker opened: the filter keeps failing; its on_error applies without running it until a probe call succeeds"
         );
-        Breaker::Open {
-            until: now + self.settings.cool_down,
-        }
+        Breaker::Open { until }
     }
 
     pub(crate) fn stats(&self) -> GateStats {
