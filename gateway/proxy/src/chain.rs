@@ -27,6 +27,20 @@ pub enum Outcome {
     },
 }
 
+/// Takes filter `$i`'s instance for this request (checked out on first use),
+/// awaits `$call` on it and puts it back: a phase call's result.
+macro_rules! with_instance {
+    ($run:ident, $i:expr, |$inst:ident| $call:expr) => {
+        match $run.take_instance($i).await {
+            Ok(mut $inst) => {
+                let result = $call.await;
+                $run.put_back($i, $inst, result)
+            }
+            Err(error) => Err(error),
+        }
+    };
+}
+
 /// When the chain's first filter is fail-closed and its circuit breaker is
 /// open, the request's outcome is known before anything is built: that
 /// filter's 503 (no filter before it exists to see the response). Returns
@@ -97,15 +111,8 @@ impl ChainRun {
             if !self.filters[i].phases().request_headers {
                 continue;
             }
-            let result = match self.take_instance(i).await {
-                Ok(mut inst) => {
-                    let r = inst
-                        .on_request_headers(&mut self.request, &mut self.context)
-                        .await;
-                    self.put_back(i, inst, r)
-                }
-                Err(e) => Err(e),
-            };
+            let result = with_instance!(self, i, |inst| inst
+                .on_request_headers(&mut self.request, &mut self.context));
             match self.settle(i, result) {
                 Some(Decision::Respond(r)) => {
                     // The answering filter sees the response; later ones see nothing.
@@ -129,15 +136,11 @@ impl ChainRun {
             if !self.filters[i].phases().request_body {
                 continue;
             }
-            let result = match self.take_instance(i).await {
-                Ok(mut inst) => {
-                    let r = inst
-                        .on_request_body(&mut self.request, &mut self.context, body)
-                        .await;
-                    self.put_back(i, inst, r)
-                }
-                Err(e) => Err(e),
-            };
+            let result = with_instance!(self, i, |inst| inst.on_request_body(
+                &mut self.request,
+                &mut self.context,
+                body
+            ));
             match self.settle(i, result) {
                 Some(RequestBodyDecision::Replace(new)) => *body = new,
                 Some(RequestBodyDecision::Respond(r)) => {
@@ -160,19 +163,11 @@ impl ChainRun {
             if !self.filters[i].phases().response_headers {
                 continue;
             }
-            let result = match self.take_instance(i).await {
-                Ok(mut inst) => {
-                    let r = inst
-                        .on_response_headers(
-                            &mut self.request,
-                            &mut self.response,
-                            &mut self.context,
-                        )
-                        .await;
-                    self.put_back(i, inst, r)
-                }
-                Err(e) => Err(e),
-            };
+            let result = with_instance!(self, i, |inst| inst.on_response_headers(
+                &mut self.request,
+                &mut self.response,
+                &mut self.context,
+            ));
             match self.settle(i, result) {
                 Some(Decision::Respond(r)) => return Outcome::Respond(r),
                 Some(Decision::Continue) | None => {}
@@ -189,20 +184,12 @@ impl ChainRun {
             if !self.filters[i].phases().response_body {
                 continue;
             }
-            let result = match self.take_instance(i).await {
-                Ok(mut inst) => {
-                    let r = inst
-                        .on_response_body(
-                            &mut self.request,
-                            &mut self.response,
-                            &mut self.context,
-                            body,
-                        )
-                        .await;
-                    self.put_back(i, inst, r)
-                }
-                Err(e) => Err(e),
-            };
+            let result = with_instance!(self, i, |inst| inst.on_response_body(
+                &mut self.request,
+                &mut self.response,
+                &mut self.context,
+                body,
+            ));
             if let Some(ResponseBodyDecision::Replace(new)) = self.settle(i, result) {
                 *body = new;
             }
@@ -219,20 +206,12 @@ impl ChainRun {
             if !self.filters[i].phases().log {
                 continue;
             }
-            let result = match self.take_instance(i).await {
-                Ok(mut inst) => {
-                    let r = inst
-                        .on_log(
-                            &mut self.request,
-                            &mut self.response,
-                            &mut self.context,
-                            info,
-                        )
-                        .await;
-                    self.put_back(i, inst, r)
-                }
-                Err(e) => Err(e),
-            };
+            let result = with_instance!(self, i, |inst| inst.on_log(
+                &mut self.request,
+                &mut self.response,
+                &mut self.context,
+                info,
+            ));
             match result {
                 Err(error) if error.is_filter_failure() => {
                     tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
