@@ -391,6 +391,38 @@ fn a_filter_refusing_its_config_is_a_config_error() {
     );
 }
 
+/// The SDK's `Config::deserialize` names the field a type error is about,
+/// and says so when the filter was given no `config` at all.
+#[test]
+fn config_errors_name_the_field_or_the_missing_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weir.yaml");
+    let check = |config: &str| {
+        std::fs::write(
+            &path,
+            format!(
+                "listeners:\n  - name: main\n    address: 127.0.0.1:1\nkey_value:\n  c:\n    memory: {{}}\n\
+                 filters:\n  counter:\n    module: {}\n{config}    grants: {{ key_value: [c] }}\n\
+                 routes:\n  - respond: {{ status: 200 }}\n    filters: [counter]\n",
+                filter_wasm("client-counter").display()
+            ),
+        )
+        .unwrap();
+        weir_tests::weir_check(&path, false)
+    };
+    let (ok, out) = check("    config: { store: c, limit: five, window_secs: 60 }\n");
+    assert!(!ok);
+    assert!(
+        out.contains("filters.counter.config (line") && out.contains("config field \"limit\""),
+        "{out}"
+    );
+    let (ok, out) = check("");
+    assert!(!ok);
+    assert!(out.contains("no `config` given: missing field"), "{out}");
+    let (ok, out) = check("    config: { store: c, limit: 5, window_secs: 60 }\n");
+    assert!(ok, "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_loads_compiled_filters_from_the_cache_dir() {
     let up = Upstream::start("svc").await;

@@ -22,9 +22,16 @@ impl Config {
     }
 
     /// Deserializes the whole config into `T`, e.g. a struct with
-    /// `#[derive(Deserialize)]`.
+    /// `#[derive(Deserialize)]`. Errors name the field they are about
+    /// (`config field "limit": invalid type: …`). A filter given no `config`
+    /// is read as an empty mapping, so a `T` whose fields all have defaults
+    /// works without one; otherwise the error says the config is missing.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, String> {
-        T::deserialize(&self.0).map_err(|e| format!("invalid config: {e}"))
+        if self.0.is_null() {
+            let empty = Value::Object(Default::default());
+            return from_value(&empty).map_err(|e| format!("no `config` given: {e}"));
+        }
+        from_value(&self.0).map_err(|e| format!("invalid config: {e}"))
     }
 
     /// A field of a mapping config, if present and not null.
@@ -60,4 +67,16 @@ impl Config {
             }),
         }
     }
+}
+
+/// Deserializes with the path of the failing field in the message.
+fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("config field {path:?}: {}", e.inner())
+        }
+    })
 }
