@@ -270,7 +270,8 @@ impl FilterInstance {
         ctx: &mut ContextBag,
         phase: Phase<'_>,
     ) -> Result<PhaseResult, CallError> {
-        let filter = self.filter.clone();
+        // Disjoint fields: the filter stays borrowed while the instance is taken.
+        let filter = &self.filter;
         let permit = filter.gate.enter()?;
         // Taken out for the call: if the request's task is cancelled mid-call,
         // the instance is dropped with it instead of going back to the pool.
