@@ -17,12 +17,7 @@ mod shutdown;
 mod streaming;
 mod tls;
 
-/// A listener plus whatever sections follow; `{port}` is filled by the harness.
-pub fn config(rest: &str) -> String {
-    format!(
-        "server:\n  threads: 2\n  grace_period: 5s\nlisteners:\n  - name: main\n    address: 127.0.0.1:{{port}}\n{rest}"
-    )
-}
+pub use weir_tests::config;
 
 /// The upstream name a describe-response came from.
 pub async fn upstream_of(resp: reqwest::Response) -> String {

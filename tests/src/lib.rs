@@ -45,6 +45,13 @@ pub fn weir_bin() -> PathBuf {
     bin
 }
 
+/// A listener plus whatever sections follow; `{port}` is filled by the harness.
+pub fn config(rest: &str) -> String {
+    format!(
+        "server:\n  threads: 2\n  grace_period: 5s\nlisteners:\n  - name: main\n    address: 127.0.0.1:{{port}}\n{rest}"
+    )
+}
+
 /// A filter component built from `filters/` (`cargo build --release` there).
 pub fn filter_wasm(crate_name: &str) -> PathBuf {
     let file = format!("{}.wasm", crate_name.replace('-', "_"));

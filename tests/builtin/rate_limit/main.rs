@@ -1,0 +1,1 @@
+//! End-to-end tests of the built-in filters (rate_limit), through the real gateway.
