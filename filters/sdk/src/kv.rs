@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use crate::bindings::weir::filter::key_value as host;
 
+pub use host::{Quota, Throttled};
+
 /// Why a key-value call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KvError {
@@ -99,5 +101,22 @@ impl Store {
         ttl: Option<Duration>,
     ) -> Result<bool, KvError> {
         Ok(self.0.compare_and_swap(key, expected, value, ttl_ms(ttl))?)
+    }
+
+    /// Rate limiting: spends `cost` of `limit` requests per `window` on `key`
+    /// (GCRA on the store's clock; see the WIT's `throttle`). A refused call
+    /// changes nothing.
+    pub fn throttle(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+        cost: u64,
+    ) -> Result<Throttled, KvError> {
+        let quota = Quota {
+            limit,
+            window_ms: window.as_millis().clamp(1, u64::MAX as u128) as u64,
+        };
+        Ok(self.0.throttle(key, quota, cost)?)
     }
 }

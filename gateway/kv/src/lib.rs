@@ -6,6 +6,7 @@
 //! most 1 MiB), TTLs in whole milliseconds, counters stored as ASCII decimal.
 
 mod error;
+mod gcra;
 mod limits;
 mod memory;
 mod remote;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::KvError;
+pub use gcra::{Quota, Throttle};
 pub use limits::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
 pub use remote::RedisConfig;
 
@@ -123,6 +125,19 @@ impl Store {
         match &*self.backend {
             Backend::Memory(m) => Ok(m.compare_and_swap(key, expected, value, ttl)),
             Backend::Redis(r) => r.compare_and_swap(key, expected, value, ttl).await,
+        }
+    }
+
+    /// Rate limiting: one step of GCRA (see [`Quota`]) on `key`, atomic, on
+    /// the backend's clock (Redis: the server's, so instances agree). A
+    /// refused request leaves the state as it was. `cost` is between 1 and
+    /// the quota's limit.
+    pub async fn throttle(&self, key: &str, quota: Quota, cost: u64) -> Result<Throttle, KvError> {
+        check_key(key)?;
+        let gcra = gcra::Gcra::new(quota, cost)?;
+        match &*self.backend {
+            Backend::Memory(m) => Ok(m.throttle(key, gcra, cost)),
+            Backend::Redis(r) => r.throttle(key, gcra, cost).await,
         }
     }
 

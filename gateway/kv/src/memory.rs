@@ -11,6 +11,7 @@ use moka::ops::compute::{CompResult, Op};
 use moka::sync::Cache;
 
 use crate::KvError;
+use crate::gcra::{Gcra, Throttle};
 use crate::limits::{parse_counter, ttl_millis};
 
 #[derive(Clone)]
@@ -60,6 +61,8 @@ impl Expiry<String, Stored> for Deadline {
 
 pub struct MemoryStore {
     cache: Cache<String, Stored>,
+    /// Rate-limit state is microseconds on this monotonic clock.
+    started: Instant,
 }
 
 impl MemoryStore {
@@ -68,7 +71,10 @@ impl MemoryStore {
             .max_capacity(max_entries)
             .expire_after(Deadline)
             .build();
-        MemoryStore { cache }
+        MemoryStore {
+            cache,
+            started: Instant::now(),
+        }
     }
 
     /// The live value at `key`, if any.
@@ -123,6 +129,30 @@ impl MemoryStore {
             }))
         })?;
         Ok(count)
+    }
+
+    /// One GCRA step; the key holds the theoretical arrival time as decimal
+    /// microseconds since the store started (a value that is not one counts
+    /// as no state).
+    pub fn throttle(&self, key: &str, gcra: Gcra, cost: u64) -> Throttle {
+        let mut answer = None;
+        self.cache.entry_by_ref(key).and_compute_with(|old| {
+            let now = Instant::now();
+            let now_us = now.duration_since(self.started).as_micros() as u64;
+            let tat = Self::current(old, now)
+                .and_then(|e| std::str::from_utf8(&e.value).ok()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            let (decided, store) = gcra.decide(tat.saturating_sub(now_us), cost);
+            answer = Some(decided);
+            match store {
+                Some(after) => Op::Put(Stored {
+                    value: (now_us + after).to_string().into_bytes().into(),
+                    expires_at: Some(now + Duration::from_micros(after)),
+                }),
+                None => Op::Nop,
+            }
+        });
+        answer.expect("and_compute_with runs its closure")
     }
 
     pub fn compare_and_swap(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use redis::{Script, Value};
 
 use crate::KvError;
+use crate::gcra::{Gcra, Throttle};
 use crate::limits::ttl_millis;
 use crate::remote::RedisStore;
 
@@ -22,6 +23,27 @@ else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
 return 1",
+    )
+});
+
+/// One GCRA step (see gcra.rs) on the server's clock, so every weir instance
+/// agrees on time. The key holds the theoretical arrival time in
+/// microseconds since the Unix epoch (exact in Lua's doubles until the year
+/// 2255); a value that is not a number counts as no state. Returns
+/// {allowed, microseconds the arrival time is ahead of now afterwards}.
+static THROTTLE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '') or 0
+local used = math.max(tat - now, 0)
+local after = used + interval * cost
+if after <= window then
+  redis.call('SET', KEYS[1], string.format('%.0f', now + after), 'PX', math.max(1, math.ceil(after / 1000)))
+  return {1, after}
+end
+return {0, used}",
     )
 });
 
@@ -82,6 +104,27 @@ impl RedisStore {
             .run(|mut c| async move { pipe.query_async(&mut c).await })
             .await?;
         Ok(count)
+    }
+
+    pub async fn throttle(&self, key: &str, gcra: Gcra, cost: u64) -> Result<Throttle, KvError> {
+        let key = self.key(key);
+        let (allowed, used): (i64, u64) = self
+            .run(|mut c| async move {
+                THROTTLE
+                    .key(key)
+                    .arg(gcra.interval_us)
+                    .arg(gcra.window_us)
+                    .arg(cost)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(if allowed == 1 {
+            gcra.answer(true, used, 0)
+        } else {
+            let retry = (used + gcra.interval_us * cost).saturating_sub(gcra.window_us);
+            gcra.answer(false, used, retry)
+        })
     }
 
     pub async fn compare_and_swap(

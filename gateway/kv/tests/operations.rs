@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{RedisServer, eventually, redis_store};
-use weir_kv::{KvError, MAX_KEY_BYTES, MAX_VALUE_BYTES, Store};
+use weir_kv::{KvError, MAX_KEY_BYTES, MAX_VALUE_BYTES, Quota, Store};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(60));
 
@@ -167,12 +167,44 @@ async fn atomic_under_contention(store: &Store) {
     assert_eq!(winners, 1);
 }
 
+/// GCRA: of many clients at once exactly the quota passes; a refusal says
+/// when to come back; nonsense quotas are invalid.
+async fn throttles(store: &Store) {
+    let quota = Quota {
+        limit: 5,
+        window: Duration::from_secs(3600),
+    };
+    let calls = (0..32).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.throttle("rl", quota, 1).await })
+    });
+    let mut allowed = Vec::new();
+    for task in calls.collect::<Vec<_>>() {
+        let answer = task.await.unwrap().unwrap();
+        if answer.allowed {
+            allowed.push(answer.remaining);
+        } else {
+            // One interval (720 s) minus the time since the first call.
+            let retry = answer.retry_after.as_secs();
+            assert!((700..=720).contains(&retry), "retry after {retry}s");
+            assert_eq!(answer.remaining, 0);
+        }
+    }
+    allowed.sort();
+    assert_eq!(allowed, [0, 1, 2, 3, 4]);
+    let cost_too_high = store.throttle("rl2", quota, 6).await;
+    assert!(matches!(cost_too_high, Err(KvError::Invalid(_))));
+    let other_key = store.throttle("rl3", quota, 5).await.unwrap();
+    assert_eq!((other_key.allowed, other_key.remaining), (true, 0));
+}
+
 async fn everything(store: &Store) {
     get_set_delete(store).await;
     increments(store).await;
     compare_and_swap(store).await;
     limits(store).await;
     atomic_under_contention(store).await;
+    throttles(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,6 +21,37 @@ pub fn is_trusted(peer: Option<IpAddr>, trusted: &[IpNet]) -> bool {
     peer.is_some_and(|ip| trusted.iter().any(|net| net.contains(&ip)))
 }
 
+/// The client's address. From a trusted proxy it is the right-most address
+/// of `X-Forwarded-For` that is not itself a trusted proxy (each proxy
+/// appends the address it saw, so everything left of that could be forged by
+/// the client); otherwise, or when the header names no usable address, the
+/// TCP peer.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    if !is_trusted(peer, trusted) {
+        return peer;
+    }
+    let mut hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .rev()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.rsplit(','))
+        .map(|hop| hop.trim().parse::<IpAddr>().ok());
+    let mut client = peer;
+    for hop in hops.by_ref() {
+        let Some(ip) = hop else { break };
+        client = Some(ip);
+        if !trusted.iter().any(|net| net.contains(&ip)) {
+            break;
+        }
+    }
+    client
+}
+
 /// Sets `X-Forwarded-For/-Proto/-Host`. From a trusted peer the incoming
 /// values are kept (and the peer appended to the `For` chain); from anyone
 /// else they are replaced, so clients cannot forge them.
@@ -113,6 +144,29 @@ mod tests {
         h.insert("connection", "Upgrade".parse().unwrap());
         h.insert("upgrade", "websocket".parse().unwrap());
         assert!(hop_by_hop_names(&h, true).is_empty());
+    }
+
+    #[test]
+    fn client_address_walks_trusted_hops_from_the_right() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            "198.51.100.9, 203.0.113.7".parse().unwrap(),
+        );
+        h.append("x-forwarded-for", "10.1.1.1".parse().unwrap());
+        let client = |h: &HeaderMap, peer: IpAddr| client_address(Some(peer), h, &trusted);
+        // 10.1.1.1 is a trusted hop; 203.0.113.7 is the first untrusted one.
+        assert_eq!(client(&h, peer), Some("203.0.113.7".parse().unwrap()));
+        // From an untrusted peer the header is ignored.
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client(&h, stranger), Some(stranger));
+        // Garbage stops the walk at the last good hop; no header: the peer.
+        let mut bad = HeaderMap::new();
+        bad.insert("x-forwarded-for", "not-an-ip, 10.2.2.2".parse().unwrap());
+        assert_eq!(client(&bad, peer), Some("10.2.2.2".parse().unwrap()));
+        assert_eq!(client(&HeaderMap::new(), peer), Some(peer));
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct RequestCtx {
     started: Instant,
     request_id: String,
     route: Option<usize>,
+    /// The TCP peer.
+    peer_ip: Option<IpAddr>,
+    /// The client: the peer, or behind trusted proxies the address they name.
     client_ip: Option<IpAddr>,
     /// Target indexes already tried, so a retry goes elsewhere.
     tried: Vec<usize>,
@@ -90,6 +93,7 @@ impl ProxyHttp for WeirProxy {
             started: Instant::now(),
             request_id: String::new(),
             route: None,
+            peer_ip: None,
             client_ip: None,
             tried: Vec::new(),
             in_flight: None,
@@ -111,10 +115,11 @@ impl ProxyHttp for WeirProxy {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
-        ctx.client_ip = session
+        ctx.peer_ip = session
             .client_addr()
             .and_then(|a| a.as_inet())
             .map(|a| a.ip());
+        ctx.client_ip = ctx.peer_ip;
         ctx.request_id = request_id(session.req_header());
         session
             .req_header_mut()
@@ -131,6 +136,11 @@ impl ProxyHttp for WeirProxy {
             // until the restart that the reload asked for.
             return self.respond_error(session, ctx, 404, "no route").await;
         };
+        ctx.client_ip = forwarded::client_address(
+            ctx.peer_ip,
+            &session.req_header().headers,
+            &listener.trusted_proxies,
+        );
         if conflicting_framing(session) {
             // Ambiguous framing is how requests are smuggled past proxies.
             return self
@@ -279,7 +289,7 @@ impl ProxyHttp for WeirProxy {
             .iter()
             .find(|l| l.name == self.listener);
         let trusted =
-            listener.is_some_and(|l| forwarded::is_trusted(ctx.client_ip, &l.trusted_proxies));
+            listener.is_some_and(|l| forwarded::is_trusted(ctx.peer_ip, &l.trusted_proxies));
         let original_host = upstream
             .headers
             .get(http::header::HOST)
@@ -288,7 +298,7 @@ impl ProxyHttp for WeirProxy {
             .or_else(|| upstream.uri.authority().map(|a| a.to_string()));
         forwarded::set_forwarded(
             upstream,
-            ctx.client_ip,
+            ctx.peer_ip,
             trusted,
             self.tls,
             original_host.as_deref(),
@@ -585,6 +595,7 @@ impl ProxyHttp for WeirProxy {
             request_id = %ctx.request_id,
             listener = %self.listener,
             client = ?ctx.client_ip,
+            peer = ?ctx.peer_ip,
             method = %req.method,
             path = %req.uri.path(),
             status,

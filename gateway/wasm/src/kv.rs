@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use wasmtime::component::Resource;
 
-use crate::bindings::weir::filter::key_value::{self, Error};
+use crate::bindings::weir::filter::key_value::{self, Error, Quota, Throttled};
 use crate::state::HostState;
 
 /// Store handles one instance may hold at once.
@@ -106,6 +106,29 @@ impl key_value::HostStore for HostState {
             .compare_and_swap(&key, expected.as_deref(), &value, ttl(ttl_ms))
             .await
             .map_err(error)
+    }
+
+    async fn throttle(
+        &mut self,
+        h: Resource<KvHandle>,
+        key: String,
+        quota: Quota,
+        cost: u64,
+    ) -> Result<Throttled, Error> {
+        let store = self.kv_store(&h)?;
+        let quota = weir_kv::Quota {
+            limit: quota.limit,
+            window: Duration::from_millis(quota.window_ms),
+        };
+        let answer = store.throttle(&key, quota, cost).await.map_err(error)?;
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Ok(Throttled {
+            allowed: answer.allowed,
+            remaining: answer.remaining,
+            // Rounded up: "retry after 0 ms" would invite a retry that fails.
+            retry_after_ms: ms(answer.retry_after + Duration::from_nanos(999_999)),
+            reset_after_ms: ms(answer.reset_after),
+        })
     }
 
     async fn drop(&mut self, h: Resource<KvHandle>) -> wasmtime::Result<()> {
