@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing weir needs on a fresh Debian machine with
-# rustup: cmake (Pingora's zlib-ng), OpenSSL headers (TLS), pkg-config, curl (the demo),
+# rustup: cmake (Pingora's zlib-ng), OpenSSL headers (TLS), pkg-config, curl and the
+# openssl command (the demo sends requests and signs its sample token),
 # redis-server (weir-kv's tests run against a real one), and the wasm32-wasip2 target
 # (filters). Idempotent and quiet when all is there.
 set -euo pipefail
@@ -9,6 +10,7 @@ need_apt=()
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then

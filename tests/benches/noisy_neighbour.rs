@@ -17,18 +17,8 @@
 //!
 //! It runs through `cargo test` so that it reuses the test suite's build.
 
-use std::process::{Command, Output};
-use std::time::Duration;
-
+use weir_tests::wrk::{Load, ms, parse, pin, wrk};
 use weir_tests::{Gateway, Upstream, filter_wasm};
-
-/// One wrk run's figures.
-#[derive(Debug, Clone, Copy)]
-struct Load {
-    rps: f64,
-    p50: Duration,
-    p99: Duration,
-}
 
 /// `runaway`: the filter's settings, or `None` for the baseline where
 /// `/slow` has no filter and answers a direct 503.
@@ -51,82 +41,20 @@ fn config(up: &Upstream, runaway: Option<&str>) -> String {
     )
 }
 
-/// Pins every thread of a process to `cpu` (util-linux `taskset`).
-fn pin(pid: u32, cpu: u32) {
-    let status = Command::new("taskset")
-        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("running taskset");
-    assert!(status.success(), "taskset failed");
-}
-
-fn wrk(url: &str, connections: u32, seconds: u32, header: Option<&str>) -> std::process::Child {
-    let mut cmd = Command::new("taskset");
-    cmd.args(["-c", "1", "wrk"])
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .args(["--latency", "--timeout", "5s"]);
-    if let Some(h) = header {
-        cmd.args(["-H", h]);
-    }
-    cmd.arg(url)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("running wrk (apt-get install wrk)")
-}
-
-fn parse(out: Output) -> Load {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix:?} in wrk output:\n{text}"))
-            .trim()
-            .to_owned()
-    };
-    Load {
-        rps: field("Requests/sec:").parse().expect("a rate"),
-        p50: duration(&field("50%")),
-        p99: duration(&field("99%")),
-    }
-}
-
-/// wrk's `12.34ms`, `850.00us`, `1.20s`.
-fn duration(text: &str) -> Duration {
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .expect("a unit");
-    let (value, unit) = text.split_at(split);
-    let value: f64 = value.parse().expect("a number");
-    let micros = match unit {
-        "us" => value,
-        "ms" => value * 1e3,
-        "s" => value * 1e6,
-        "m" => value * 60e6,
-        other => panic!("unknown unit {other}"),
-    };
-    Duration::from_micros(micros as u64)
-}
-
 fn measure(gw: &Gateway, seconds: u32) -> (Load, Load, Load) {
     let alone = parse(
-        wrk(&gw.url("/fast"), 20, seconds, None)
+        wrk(&gw.url("/fast"), 20, seconds, &[])
             .wait_with_output()
             .unwrap(),
     );
-    let hammer = wrk(&gw.url("/slow"), 20, seconds, Some("x-misbehave: loop"));
+    let hammer = wrk(&gw.url("/slow"), 20, seconds, &["x-misbehave: loop"]);
     let shared = parse(
-        wrk(&gw.url("/fast"), 20, seconds, None)
+        wrk(&gw.url("/fast"), 20, seconds, &[])
             .wait_with_output()
             .unwrap(),
     );
     let runaway = parse(hammer.wait_with_output().unwrap());
     (alone, shared, runaway)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
 #[tokio::main(flavor = "multi_thread")]

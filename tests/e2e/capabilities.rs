@@ -265,6 +265,53 @@ async fn a_filter_importing_a_capability_its_config_does_not_grant_is_refused() 
         assert!(!ok && out.contains(capability), "{module}: {out}");
     }
 
+    // Listing a grant empty consents to the import and grants nothing: the
+    // filter loads, and its calls are refused at run time.
+    // (test-kv opens its store in `init`, so there the refusal is its init's.)
+    for (module, grant, loads) in [
+        ("test-secret", "{ secrets: [] }", true),
+        ("test-fetch", "{ http: { allow: [] } }", true),
+        ("test-kv", "{ key_value: [] }", false),
+    ] {
+        let consented = cfg
+            .replace(
+                &filter_wasm("test-kv").display().to_string(),
+                &filter_wasm(module).display().to_string(),
+            )
+            .replace(
+                "config: { store: local }\n",
+                &format!("config: {{ store: local }}\n    grants: {grant}\n"),
+            );
+        std::fs::write(&path, &consented).unwrap();
+        let (ok, out) = weir_check(&path, false);
+        assert_eq!(ok, loads, "{module} with {grant}: {out}");
+        if !loads {
+            assert!(
+                out.contains("filters.greedy.config") && out.contains("is not granted"),
+                "{out}"
+            );
+        }
+    }
+    let consented = cfg
+        .replace(
+            &filter_wasm("test-kv").display().to_string(),
+            &filter_wasm("test-secret").display().to_string(),
+        )
+        .replace(
+            "config: { store: local }\n",
+            "config: { store: local }\n    grants: { secrets: [] }\n",
+        );
+    let gw = Gateway::start(&consented.replace(&port.to_string(), "{port}"));
+    let denied = client()
+        .get(gw.url("/"))
+        .header("x-secret", "from_env")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+    assert!(denied.text().await.unwrap().contains("not granted"));
+    drop(gw);
+
     // A reload to it is refused too, and the running generation serves on.
     let granted = cfg.replace(
         "config: { store: local }\n",

@@ -5,6 +5,7 @@ mod bad_input;
 mod balancing;
 mod capabilities;
 mod check;
+mod demo;
 mod errors;
 mod filters;
 mod forwarding;
@@ -16,6 +17,8 @@ mod routing;
 mod shutdown;
 mod streaming;
 mod tls;
+mod tls_rotation;
+mod upgrade;
 
 pub use weir_tests::config;
 

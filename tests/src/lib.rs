@@ -6,6 +6,7 @@
 
 pub mod redis;
 pub mod upstream;
+pub mod wrk;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};

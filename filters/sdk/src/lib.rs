@@ -34,6 +34,7 @@ extern crate self as weir_filter_sdk;
 
 mod config;
 pub mod context;
+pub mod crypto;
 pub mod kv;
 pub mod log;
 pub mod outbound;

@@ -9,24 +9,31 @@ use weir_wasm::{HostOptions, LoadError, WasmHost};
 use crate::OutputFormat;
 
 pub fn check(path: &Path, format: OutputFormat) -> anyhow::Result<bool> {
-    let errors = match weir_config::load(path) {
-        Err(errors) => errors.0,
+    // Warnings (a certificate expiring soon) do not fail the check.
+    let (errors, warnings) = match weir_config::load(path) {
+        Err(errors) => (errors.0, Vec::new()),
         Ok(config) => {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            filter_errors(&config, &text)?
+            (filter_errors(&config, &text)?, config.warnings.clone())
         }
     };
     match format {
         OutputFormat::Json => {
-            let out = json!({ "valid": errors.is_empty(), "errors": errors });
+            let out = json!({ "valid": errors.is_empty(), "errors": errors, "warnings": warnings });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        OutputFormat::Text if errors.is_empty() => println!("{}: ok", path.display()),
         OutputFormat::Text => {
+            for warning in &warnings {
+                println!("warning: {warning}");
+            }
             for error in &errors {
                 println!("{error}");
             }
-            println!("{}: {} error(s)", path.display(), errors.len());
+            match (errors.len(), warnings.len()) {
+                (0, 0) => println!("{}: ok", path.display()),
+                (0, w) => println!("{}: ok, {w} warning(s)", path.display()),
+                (e, _) => println!("{}: {e} error(s)", path.display()),
+            }
         }
     }
     Ok(errors.is_empty())

@@ -31,6 +31,14 @@ enum Command {
     Run {
         #[arg(short, long)]
         config: PathBuf,
+        /// Zero-downtime restart: check the config, then take the listening
+        /// sockets over from the running weir (see docs/operations.md).
+        #[arg(long)]
+        upgrade: bool,
+        /// Write this process's pid here once it serves. With --upgrade, the
+        /// weir whose pid is there is told to hand over (SIGQUIT) first.
+        #[arg(long)]
+        pid_file: Option<PathBuf>,
     },
     /// Check a config file (including each filter's `init`) and list every error.
     Check {
@@ -60,7 +68,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     logging::init(cli.log_level.as_deref(), cli.log_format)?;
     match cli.command {
-        Command::Run { config } => run::run(&config),
+        Command::Run {
+            config,
+            upgrade,
+            pid_file,
+        } => run::run(&config, run::Lifecycle { upgrade, pid_file }),
         Command::Check { config, format } => {
             let ok = check::check(&config, format)?;
             std::process::exit(if ok { 0 } else { 1 });

@@ -1,11 +1,13 @@
-//! `weir run`: load the config, build the first snapshot, and serve.
+//! `weir run`: load the config, build the first snapshot, and serve; with
+//! `--upgrade`, take the listening sockets over from a running weir
+//! (Pingora's graceful upgrade) once the config has passed every check.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use pingora::server::Server;
-use pingora::server::configuration::ServerConf;
+use pingora::server::configuration::{Opt, ServerConf};
 use pingora::services::background::background_service;
 use weir_proxy::SnapshotStore;
 use weir_proxy::admin::AdminApp;
@@ -15,7 +17,18 @@ use weir_proxy::snapshot;
 use weir_proxy::upstream::HealthChecker;
 use weir_wasm::{HostOptions, WasmHost};
 
-pub fn run(path: &Path) -> anyhow::Result<()> {
+/// How this process starts: fresh, or taking over from a running weir.
+pub struct Lifecycle {
+    /// Receive the listening sockets from the running process over
+    /// `server.upgrade_socket` instead of binding them.
+    pub upgrade: bool,
+    /// Where this process writes its pid once it holds its sockets. With
+    /// `upgrade`, the process named there is sent SIGQUIT (hand over the
+    /// sockets, then drain) after the new config passed every check.
+    pub pid_file: Option<PathBuf>,
+}
+
+pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
     ignore_sighup_until_the_reloader_runs()?;
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let config = weir_config::load(path)
@@ -33,6 +46,9 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
                 errors.join("\n")
             )
         })?;
+    for warning in &first.config.warnings {
+        tracing::warn!("{warning}");
+    }
     let settings = first.config.server.clone();
     let listeners = first.config.listeners.clone();
     let admin = first.config.admin.clone();
@@ -45,10 +61,31 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         grace_period_seconds: Some(settings.grace_period.as_secs()),
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: settings.upstream_keepalive_pool_size,
+        upgrade_sock: settings.upgrade_socket.display().to_string(),
         ..ServerConf::default()
     };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    let opt = Opt {
+        upgrade: lifecycle.upgrade,
+        ..Opt::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
+    // Everything above (config checks, certificates, every filter's init)
+    // passed: only now may the running process be told to hand over.
+    if lifecycle.upgrade {
+        match &lifecycle.pid_file {
+            Some(pid_file) => signal_old_process(pid_file)?,
+            None => tracing::info!(
+                socket = %settings.upgrade_socket.display(),
+                "waiting for the running weir's sockets: send it SIGQUIT"
+            ),
+        }
+    }
+    // With --upgrade this waits (a few seconds at most) for the sockets.
     server.bootstrap();
+    if let Some(pid_file) = &lifecycle.pid_file {
+        std::fs::write(pid_file, format!("{}\n", std::process::id()))
+            .with_context(|| format!("writing {}", pid_file.display()))?;
+    }
     let conf = server.configuration.clone();
 
     server.add_services(proxy_services(&conf, &listeners, &snapshots)?);
@@ -66,11 +103,56 @@ pub fn run(path: &Path) -> anyhow::Result<()> {
         tracing::info!("admin endpoint on http://{}/admin/config", admin.address);
     }
 
+    follow_phases(&server);
     for l in &listeners {
         let scheme = if l.tls.is_some() { "https" } else { "http" };
         tracing::info!(listener = %l.name, "listening on {scheme}://{}", l.address);
     }
     server.run_forever();
+}
+
+/// Starts draining (`Connection: close` on every response) as soon as
+/// Pingora begins a graceful upgrade or shutdown.
+fn follow_phases(server: &Server) {
+    use pingora::server::ExecutionPhase;
+    let mut phases = server.watch_execution_phase();
+    std::thread::spawn(move || {
+        loop {
+            let phase = match phases.blocking_recv() {
+                Ok(phase) => phase,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if matches!(
+                phase,
+                ExecutionPhase::GracefulUpgradeTransferringFds
+                    | ExecutionPhase::GracefulTerminate
+                    | ExecutionPhase::ShutdownStarted
+            ) {
+                weir_proxy::drain::start();
+            }
+        }
+    });
+}
+
+/// Sends SIGQUIT to the process in `pid_file`: Pingora's signal to send its
+/// listening sockets over the upgrade socket, then finish in-flight requests
+/// and exit. (It retries connecting for a few seconds, so it may be sent
+/// before this process listens on the socket.)
+fn signal_old_process(pid_file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(pid_file)
+        .with_context(|| format!("reading the running weir's pid from {}", pid_file.display()))?;
+    let pid: i32 = text
+        .trim()
+        .parse()
+        .with_context(|| format!("{} holds no pid", pid_file.display()))?;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGQUIT,
+    )
+    .with_context(|| format!("signalling weir (pid {pid}) to hand over its sockets"))?;
+    tracing::info!(pid, "asked the running weir to hand over its sockets");
+    Ok(())
 }
 
 /// SIGHUP's default action ends the process, and the reloader only starts

@@ -16,18 +16,26 @@ use crate::parse::{ConfigPath, Document, error_at, line_of, node_at, to_json};
 use crate::schema::*;
 
 mod capabilities;
+mod tls;
 
 /// Collects errors with lines looked up in the document.
 struct Checker<'a> {
     doc: &'a Document,
     base_dir: &'a Path,
     errors: Vec<ConfigError>,
+    /// Problems that do not refuse the config (a certificate expiring soon).
+    warnings: Vec<ConfigError>,
 }
 
 impl Checker<'_> {
     fn error(&mut self, path: &ConfigPath, message: impl AsRef<str>) {
         let line = line_of(&self.doc.root, path);
         self.errors.push(error_at(path, line, message.as_ref()));
+    }
+
+    fn warning(&mut self, path: &ConfigPath, message: impl AsRef<str>) {
+        let line = line_of(&self.doc.root, path);
+        self.warnings.push(error_at(path, line, message.as_ref()));
     }
 
     /// Counts and thresholds, where 0 would silently disable something.
@@ -63,9 +71,10 @@ pub fn check(
         doc,
         base_dir,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let server = server(&mut c);
-    let listeners = listeners(&mut c);
+    let listeners = listeners(&mut c, server.certificate_expiry_warning);
     let upstreams: BTreeMap<String, Upstream> = doc
         .upstreams
         .iter()
@@ -101,7 +110,10 @@ pub fn check(
         errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
         return Err(errors);
     }
+    let mut warnings = c.warnings;
+    warnings.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
     Ok(Config {
+        warnings,
         server,
         listeners,
         upstreams,
@@ -132,10 +144,16 @@ fn server(c: &mut Checker) -> ServerSettings {
         cache_dir: file
             .and_then(|s| s.cache_dir.as_deref())
             .map(|d| c.resolve(d)),
+        certificate_expiry_warning: file
+            .and_then(|s| s.certificate_expiry_warning)
+            .map_or(Duration::from_secs(30 * 86_400), |d| d.0),
+        upgrade_socket: file
+            .and_then(|s| s.upgrade_socket.as_deref())
+            .map_or_else(|| PathBuf::from("/tmp/weir-upgrade.sock"), |p| c.resolve(p)),
     }
 }
 
-fn listeners(c: &mut Checker) -> Vec<Listener> {
+fn listeners(c: &mut Checker, expiry_warning: Duration) -> Vec<Listener> {
     let mut names = BTreeSet::new();
     let mut addresses = BTreeSet::new();
     let mut out = Vec::new();
@@ -164,39 +182,10 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
                 None
             }
         };
-        let tls = file.tls.as_ref().map(|tls| {
-            if tls.certificates.is_empty() {
-                c.error(
-                    &path.key("tls").key("certificates"),
-                    "at least one certificate is required",
-                );
-            }
-            ListenerTls {
-                certificates: tls
-                    .certificates
-                    .iter()
-                    .enumerate()
-                    .map(|(i, cert)| Certificate {
-                        server_names: cert
-                            .server_names
-                            .iter()
-                            .enumerate()
-                            .map(|(j, name)| {
-                                if host_match(name).is_none() {
-                                    c.error(
-                                        &path.key("tls").key("certificates").index(i).key("server_names").index(j),
-                                        format!("invalid server name {name:?}; expected a name like api.example.com or *.example.com"),
-                                    );
-                                }
-                                name.to_ascii_lowercase()
-                            })
-                            .collect(),
-                        cert_path: c.resolve(&cert.cert),
-                        key_path: c.resolve(&cert.key),
-                    })
-                    .collect(),
-            }
-        });
+        let tls = file
+            .tls
+            .as_ref()
+            .map(|tls| listener_tls(c, &path.key("tls"), tls, expiry_warning));
         let limits = file.limits.as_ref();
         let max_header_bytes = limits
             .and_then(|l| l.max_header_bytes)
@@ -220,7 +209,9 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
                 name: file.name.clone(),
                 address,
                 tls,
-                http2: file.http2.unwrap_or(false),
+                // h2 by ALPN on TLS unless turned off; h2c (prior
+                // knowledge, no negotiation) only when asked for.
+                http2: file.http2.unwrap_or(file.tls.is_some()),
                 limits: RequestLimits {
                     max_header_bytes,
                     max_body_bytes: limits.and_then(|l| l.max_body_bytes).map(|s| s.0),
@@ -230,6 +221,65 @@ fn listeners(c: &mut Checker) -> Vec<Listener> {
         }
     }
     out
+}
+
+fn listener_tls(
+    c: &mut Checker,
+    path: &ConfigPath,
+    tls: &ListenerTlsFile,
+    expiry_warning: Duration,
+) -> ListenerTls {
+    if tls.certificates.is_empty() {
+        c.error(
+            &path.key("certificates"),
+            "at least one certificate is required",
+        );
+    }
+    let mut certificates = Vec::new();
+    for (i, cert) in tls.certificates.iter().enumerate() {
+        let path = path.key("certificates").index(i);
+        let mut valid_names = Vec::new();
+        for (j, name) in cert.server_names.iter().enumerate() {
+            if host_match(name).is_none() {
+                c.error(
+                    &path.key("server_names").index(j),
+                    format!("invalid server name {name:?}; expected a name like api.example.com or *.example.com"),
+                );
+            } else {
+                valid_names.push((j, name.to_ascii_lowercase()));
+            }
+        }
+        let (cert_path, key_path) = (c.resolve(&cert.cert), c.resolve(&cert.key));
+        let findings = tls::check_certificate(
+            &cert_path,
+            &key_path,
+            &valid_names,
+            expiry_warning,
+            std::time::SystemTime::now(),
+        );
+        for finding in findings {
+            let at = match finding.field {
+                tls::Field::Cert => path.key("cert"),
+                tls::Field::Key => path.key("key"),
+                tls::Field::ServerName(j) => path.key("server_names").index(j),
+            };
+            if finding.warning {
+                c.warning(&at, finding.message);
+            } else {
+                c.error(&at, finding.message);
+            }
+        }
+        certificates.push(Certificate {
+            server_names: cert
+                .server_names
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            cert_path,
+            key_path,
+        });
+    }
+    ListenerTls { certificates }
 }
 
 fn parse_net(text: &str) -> Option<IpNet> {

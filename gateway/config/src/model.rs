@@ -19,6 +19,9 @@ pub(crate) use capabilities::redact_url;
 /// The whole checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Problems that do not refuse the config (e.g. a certificate that
+    /// expires soon), with path and line like errors; in file order.
+    pub warnings: Vec<crate::ConfigError>,
     pub server: ServerSettings,
     pub listeners: Vec<Listener>,
     /// Keyed by upstream name; `Route::action` refers to these by name.
@@ -48,6 +51,11 @@ pub struct ServerSettings {
     pub upstream_keepalive_pool_size: usize,
     /// Directory for precompiled filter artifacts; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// A listener certificate expiring within this is a warning.
+    pub certificate_expiry_warning: Duration,
+    /// Where a new process (`weir run --upgrade`) takes the listening
+    /// sockets over from the running one.
+    pub upgrade_socket: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +63,8 @@ pub struct Listener {
     pub name: String,
     pub address: SocketAddr,
     pub tls: Option<ListenerTls>,
-    /// Accept HTTP/2 (ALPN on TLS, prior-knowledge h2c on plain listeners).
+    /// Accept HTTP/2: offered by ALPN on TLS (the default there), prior-
+    /// knowledge h2c on plain listeners (off by default).
     pub http2: bool,
     pub limits: RequestLimits,
     /// Peers whose `X-Forwarded-*` headers are kept and appended to; from any
@@ -205,10 +214,12 @@ pub struct FilterLimits {
 /// What a filter may use beyond the request; everything else is denied.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Grants {
-    /// Names of stores in `Config::key_value`.
-    pub key_value: Vec<String>,
-    /// Names of secrets in `Config::secrets`.
-    pub secrets: Vec<String>,
+    /// Names of stores in `Config::key_value`. `Some(empty)`: listed with no
+    /// name, which consents to a filter importing the capability while
+    /// granting it nothing (`None`: such a filter is refused).
+    pub key_value: Option<Vec<String>>,
+    /// Names of secrets in `Config::secrets`; `Some(empty)` as above.
+    pub secrets: Option<Vec<String>>,
     pub http: Option<HttpGrant>,
     pub files: Option<FilesGrant>,
 }

@@ -97,6 +97,10 @@ pub struct ServerFile {
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Directory for precompiled filters, relative to this file. Default: none (memory only).
     pub cache_dir: Option<String>,
+    /// A listener certificate that expires within this is a warning of `weir check` and at load (expired: an error). Default 30d.
+    pub certificate_expiry_warning: Option<HumanDuration>,
+    /// Unix socket through which `weir run --upgrade` takes over the listening sockets of the running process; both must use the same. Default /tmp/weir-upgrade.sock.
+    pub upgrade_socket: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -106,7 +110,7 @@ pub struct ListenerFile {
     pub name: String,
     /// `ip:port` to bind, e.g. `0.0.0.0:8080`.
     pub address: String,
-    /// Accept HTTP/2 (ALPN with TLS, prior-knowledge h2c without). Default false.
+    /// Accept HTTP/2. With TLS it is offered by ALPN (h2, then http/1.1); default true, `false` offers HTTP/1.1 only. Without TLS it means prior-knowledge h2c beside HTTP/1.1; default false.
     pub http2: Option<bool>,
     pub tls: Option<ListenerTlsFile>,
     pub limits: Option<LimitsFile>,

@@ -46,6 +46,14 @@ impl AdminApp {
         json!({
             "generation": snapshot.generation,
             "content_hash": snapshot.content_hash,
+            // Tells the old process from the new one during an upgrade.
+            "pid": std::process::id(),
+            "warnings": snapshot.config.warnings,
+            "certificates": snapshot
+                .certificates
+                .iter()
+                .map(|(listener, certs)| (listener.clone(), certs.describe()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
             "loaded_at_unix_ms": unix_ms(snapshot.loaded_at),
             "routes": snapshot.routes.len(),
             "upstreams": snapshot.pools.len(),
@@ -83,8 +91,8 @@ impl AdminApp {
                         "enabled": spec.circuit_breaker.enabled,
                     },
                     "grants": {
-                        "key_value": spec.capabilities.key_value.keys().collect::<Vec<_>>(),
-                        "secrets": spec.capabilities.secrets.keys().collect::<Vec<_>>(),
+                        "key_value": spec.capabilities.key_value.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+                        "secrets": spec.capabilities.secrets.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
                         "http": spec.capabilities.http.as_ref().map(|h| {
                             h.allow.iter().map(|o| o.to_string()).collect::<Vec<_>>()
                         }),

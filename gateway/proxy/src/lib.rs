@@ -3,6 +3,7 @@
 
 pub mod admin;
 mod chain;
+pub mod drain;
 mod forwarded;
 mod inline;
 mod proxy;
@@ -11,7 +12,7 @@ mod respond;
 mod router;
 pub mod service;
 pub mod snapshot;
-mod tls;
+pub mod tls;
 pub mod upstream;
 
 pub use proxy::WeirProxy;

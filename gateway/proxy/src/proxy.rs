@@ -120,6 +120,10 @@ impl ProxyHttp for WeirProxy {
             .and_then(|a| a.as_inet())
             .map(|a| a.ip());
         ctx.client_ip = ctx.peer_ip;
+        if crate::drain::is_draining() {
+            // HTTP/1.1: answer with `Connection: close` (see drain.rs).
+            session.set_keepalive(None);
+        }
         ctx.request_id = request_id(session.req_header());
         session
             .req_header_mut()
@@ -440,6 +444,10 @@ impl ProxyHttp for WeirProxy {
                         ctx.response_replacement = Some(replacement.body);
                     }
                 }
+            } else if phases.response_body || phases.log {
+                // Filters of the later phases read the response's status and
+                // headers too, as they went to the client.
+                chain.response = response_view(upstream);
             }
             if phases.response_body && ctx.response_replacement.is_none() {
                 upstream.remove_header(&http::header::CONTENT_LENGTH);
@@ -653,10 +661,23 @@ impl WeirProxy {
             header = replacement.header()?;
             body = replacement.body;
         }
+        if let (Some(chain), false) = (ctx.chain.as_mut(), wants_headers) {
+            chain.response = response_view(&header);
+        }
         ctx.status = header.status.as_u16();
         ctx.response_body_bytes += body.len() as u64;
         respond::write(session, header, body, &ctx.request_id).await?;
         Ok(true)
+    }
+}
+
+/// What filters see of a response.
+fn response_view(header: &ResponseHeader) -> ResponseView {
+    ResponseView {
+        status: header.status.as_u16(),
+        headers: header.headers.clone(),
+        status_changed: false,
+        edits: Vec::new(),
     }
 }
 
@@ -666,12 +687,7 @@ async fn run_response_headers(
     chain: &mut ChainRun,
     header: &mut ResponseHeader,
 ) -> Result<(), LocalResponse> {
-    chain.response = ResponseView {
-        status: header.status.as_u16(),
-        headers: header.headers.clone(),
-        status_changed: false,
-        edits: Vec::new(),
-    };
+    chain.response = response_view(header);
     match chain.on_response_headers().await {
         Outcome::Continue => {
             let view = &mut chain.response;

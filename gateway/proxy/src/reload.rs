@@ -54,6 +54,8 @@ pub struct Changes {
     pub routes: Diff,
     pub upstreams: Diff,
     pub filters: Diff,
+    /// TLS listeners whose certificates (files or server names) changed.
+    pub certificates: Diff,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -134,6 +136,9 @@ impl Reloader {
                 let restart_required =
                     listener_changes(&self.bound_listeners, &next.config.listeners);
                 let generation = next.generation;
+                for warning in &next.config.warnings {
+                    tracing::warn!("{warning}");
+                }
                 self.snapshots.store(next);
                 *self.state.restart_required.lock().expect("state lock") = restart_required.clone();
                 tracing::info!(generation, duration_ms, ?trigger, changes = %serde_json::to_string(&changes).unwrap_or_default(), "config reloaded");
@@ -181,7 +186,7 @@ impl Reloader {
     }
 
     /// The files whose change triggers a reload: the config, every filter
-    /// module and every secret file.
+    /// module, every secret file, and every listener certificate and key.
     fn watched_files(&self) -> Vec<PathBuf> {
         let snapshot = self.snapshots.load();
         let config = &snapshot.config;
@@ -191,6 +196,14 @@ impl Reloader {
                 weir_config::SecretSource::File(path) => Some(path.clone()),
                 weir_config::SecretSource::Env(_) => None,
             }))
+            .chain(
+                config
+                    .listeners
+                    .iter()
+                    .filter_map(|l| l.tls.as_ref())
+                    .flat_map(|tls| &tls.certificates)
+                    .flat_map(|c| [c.cert_path.clone(), c.key_path.clone()]),
+            )
             .collect()
     }
 
@@ -250,8 +263,11 @@ pub fn unix_ms(t: SystemTime) -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
+/// What a reload cannot change on a bound listener: its address, whether it
+/// terminates TLS, and the protocols it offers. Certificates and server names
+/// reload live (`Snapshot::certificates`).
 fn listener_changes(bound: &[Listener], next: &[Listener]) -> Vec<String> {
-    let key = |l: &Listener| (l.name.clone(), l.address, l.tls.clone(), l.http2);
+    let key = |l: &Listener| (l.name.clone(), l.address, l.tls.is_some(), l.http2);
     let before: Vec<_> = bound.iter().map(key).collect();
     let after: Vec<_> = next.iter().map(key).collect();
     if before == after {
@@ -288,7 +304,22 @@ fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
                 .iter()
                 .map(|(k, v)| (k.clone(), filter_fingerprint(new, k, v))),
         ),
+        certificates: diff_by_name(certificate_fingerprints(old), certificate_fingerprints(new)),
     }
+}
+
+/// A listener's certificates changed if a leaf certificate or the server
+/// names did.
+fn certificate_fingerprints(s: &Snapshot) -> impl Iterator<Item = (String, String)> + '_ {
+    s.config.listeners.iter().filter_map(|l| {
+        let tls = l.tls.as_ref()?;
+        let certs = s.certificates.get(&l.name)?;
+        let names: Vec<_> = tls.certificates.iter().map(|c| &c.server_names).collect();
+        Some((
+            l.name.clone(),
+            format!("{names:?}{:?}", certs.fingerprints()),
+        ))
+    })
 }
 
 /// A filter changed if its settings or its module's bytes did.

@@ -11,12 +11,10 @@ use weir_config::Listener;
 
 use crate::proxy::WeirProxy;
 use crate::snapshot::SnapshotStore;
-use crate::tls::{CertError, SniCertificates};
+use crate::tls::ListenerCertificates;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
-    #[error(transparent)]
-    Certificate(#[from] CertError),
     #[error("listener {listener}: TLS setup failed: {reason}")]
     Tls { listener: String, reason: String },
 }
@@ -47,8 +45,14 @@ pub fn proxy_services(
                 }
                 service.add_tcp(&address);
             }
-            Some(tls) => {
-                let certificates = SniCertificates::load(&listener.name, tls)?;
+            Some(_) => {
+                // The snapshot loaded the certificates; each handshake takes
+                // them from the snapshot running then.
+                let certificates = ListenerCertificates::new(&listener.name, snapshots.clone())
+                    .ok_or_else(|| ListenerError::Tls {
+                        listener: listener.name.clone(),
+                        reason: "no certificates loaded".into(),
+                    })?;
                 let mut settings =
                     TlsSettings::with_callbacks(Box::new(certificates)).map_err(|e| {
                         ListenerError::Tls {
@@ -56,6 +60,7 @@ pub fn proxy_services(
                             reason: e.to_string(),
                         }
                     })?;
+                // Offered by ALPN (h2, then http/1.1); on by default with TLS.
                 if listener.http2 {
                     settings.enable_h2();
                 }

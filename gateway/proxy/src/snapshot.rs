@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use weir_config::{Config, DirectResponse, Filter, KvBackend, Route, RouteAction, RouteMatch};
 use weir_wasm::{Capabilities, FilterSpec, LoadedFilter, Phases, WasmHost};
 
+use crate::tls::SniCertificates;
 use crate::upstream::Pool;
 
 pub struct Snapshot {
@@ -26,6 +27,9 @@ pub struct Snapshot {
     pub filters: HashMap<String, Arc<LoadedFilter>>,
     /// Key-value stores by name, with the definition they were built from.
     pub stores: HashMap<String, (weir_config::KvStore, weir_kv::Store)>,
+    /// TLS listeners' certificates by listener name, read from disk for
+    /// this generation (a reload re-reads them: rotation is live).
+    pub certificates: HashMap<String, Arc<SniCertificates>>,
 }
 
 pub struct RouteEntry {
@@ -121,6 +125,18 @@ pub async fn build(
         }
     }
 
+    let mut certificates = HashMap::new();
+    for listener in &config.listeners {
+        if let Some(tls) = &listener.tls {
+            match SniCertificates::load(&listener.name, tls) {
+                Ok(certs) => {
+                    certificates.insert(listener.name.clone(), Arc::new(certs));
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -140,6 +156,7 @@ pub async fn build(
         pools,
         filters,
         stores,
+        certificates,
     })
 }
 
@@ -212,19 +229,21 @@ pub fn filter_spec(
     // The config checker resolved every grant's name already; a store that
     // failed to build is reported on its own.
     let capabilities = Capabilities {
-        key_value: grants
-            .key_value
-            .iter()
-            .filter_map(|name| Some((name.clone(), store(name)?)))
-            .collect(),
-        secrets: grants
-            .secrets
-            .iter()
-            .filter_map(|name| {
-                let secret = config.secrets.get(name)?;
-                Some((name.clone(), Arc::from(secret.value.0.as_slice())))
-            })
-            .collect(),
+        key_value: grants.key_value.as_ref().map(|names| {
+            names
+                .iter()
+                .filter_map(|name| Some((name.clone(), store(name)?)))
+                .collect()
+        }),
+        secrets: grants.secrets.as_ref().map(|names| {
+            names
+                .iter()
+                .filter_map(|name| {
+                    let secret = config.secrets.get(name)?;
+                    Some((name.clone(), Arc::from(secret.value.0.as_slice())))
+                })
+                .collect()
+        }),
         http: grants.http.clone(),
         files: grants.files.clone(),
     };

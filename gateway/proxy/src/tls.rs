@@ -1,4 +1,9 @@
-//! TLS termination: certificates chosen by SNI during the handshake.
+//! TLS termination: certificates chosen by SNI during the handshake, from
+//! the running snapshot, so a reload (a rotated certificate, a new server
+//! name) reaches the next handshake while established connections keep the
+//! certificate they were made with.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use pingora::listeners::TlsAccept;
@@ -8,6 +13,8 @@ use pingora::tls::pkey::{PKey, Private};
 use pingora::tls::ssl::NameType;
 use pingora::tls::x509::X509;
 use weir_config::ListenerTls;
+
+use crate::snapshot::SnapshotStore;
 
 #[derive(Debug, thiserror::Error)]
 #[error("listener {listener}: cannot load certificate {path}: {reason}")]
@@ -61,6 +68,37 @@ impl SniCertificates {
         Ok(SniCertificates { certs })
     }
 
+    /// sha256 of each leaf certificate, in config order: what a reload
+    /// compares to tell a rotated certificate from an unchanged one.
+    pub fn fingerprints(&self) -> Vec<String> {
+        self.certs
+            .iter()
+            .map(|c| {
+                c.chain[0]
+                    .digest(pingora::tls::hash::MessageDigest::sha256())
+                    .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// For `GET /admin/config`: what each entry serves now, so an operator
+    /// can see that a rotation was taken.
+    pub fn describe(&self) -> Vec<serde_json::Value> {
+        self.certs
+            .iter()
+            .zip(self.fingerprints())
+            .map(|(c, sha256)| {
+                serde_json::json!({
+                    "server_names": c.names,
+                    "subject": c.chain[0].subject_name().entries().filter_map(|e| e.data().to_string().ok()).collect::<Vec<_>>().join(", "),
+                    "not_after": c.chain[0].not_after().to_string(),
+                    "sha256": sha256,
+                })
+            })
+            .collect()
+    }
+
     fn pick(&self, sni: Option<&str>) -> Option<&LoadedCert> {
         let sni = sni.map(str::to_ascii_lowercase);
         let by_name = sni.as_deref().and_then(|name| {
@@ -81,11 +119,38 @@ impl SniCertificates {
     }
 }
 
+/// A TLS listener's certificate callback: each handshake picks from the
+/// certificates of the snapshot running at that moment.
+pub struct ListenerCertificates {
+    listener: String,
+    snapshots: Arc<SnapshotStore>,
+    /// The certificates the listener was bound with, for a snapshot that no
+    /// longer has this listener (it was renamed or removed, which takes
+    /// effect after a restart).
+    bound: Arc<SniCertificates>,
+}
+
+impl ListenerCertificates {
+    pub fn new(listener: &str, snapshots: Arc<SnapshotStore>) -> Option<Self> {
+        let bound = snapshots.load().certificates.get(listener)?.clone();
+        Some(ListenerCertificates {
+            listener: listener.to_owned(),
+            snapshots,
+            bound,
+        })
+    }
+}
+
 #[async_trait]
-impl TlsAccept for SniCertificates {
+impl TlsAccept for ListenerCertificates {
     async fn certificate_callback(&self, ssl: &mut TlsRef) {
+        let snapshot = self.snapshots.load();
+        let certificates = snapshot
+            .certificates
+            .get(&self.listener)
+            .unwrap_or(&self.bound);
         let sni = ssl.servername(NameType::HOST_NAME).map(str::to_owned);
-        let Some(cert) = self.pick(sni.as_deref()) else {
+        let Some(cert) = certificates.pick(sni.as_deref()) else {
             return;
         };
         let result = ext::ssl_use_certificate(ssl, &cert.chain[0])

@@ -1,6 +1,9 @@
 //! What a filter may reach beyond its request: the capabilities its config
 //! grants. Each is denied unless granted; a component that imports a
-//! capability its config does not grant is refused when it loads.
+//! capability its config does not list is refused when it loads. Listing a
+//! grant empty (`secrets: []`, `http: { allow: [] }`) consents to the import
+//! and grants nothing: for filters that use a capability only in some
+//! configs (jwt-auth's JWKS URLs, key-auth's keys in a secret).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,10 +17,11 @@ use crate::error::LoadError;
 /// The capabilities granted to one filter, shared by all its instances.
 #[derive(Clone, Default)]
 pub struct Capabilities {
-    /// Key-value stores by the name the filter opens them with.
-    pub key_value: BTreeMap<String, weir_kv::Store>,
-    /// Secret values by name.
-    pub secrets: BTreeMap<String, Arc<[u8]>>,
+    /// Key-value stores by the name the filter opens them with; None when
+    /// the config does not list `grants.key_value`.
+    pub key_value: Option<BTreeMap<String, weir_kv::Store>>,
+    /// Secret values by name; None when `grants.secrets` is not listed.
+    pub secrets: Option<BTreeMap<String, Arc<[u8]>>>,
     pub http: Option<HttpGrant>,
     pub files: Option<FilesGrant>,
 }
@@ -26,8 +30,17 @@ impl std::fmt::Debug for Capabilities {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the secrets' values.
         f.debug_struct("Capabilities")
-            .field("key_value", &self.key_value.keys().collect::<Vec<_>>())
-            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field(
+                "key_value",
+                &self
+                    .key_value
+                    .as_ref()
+                    .map(|m| m.keys().collect::<Vec<_>>()),
+            )
+            .field(
+                "secrets",
+                &self.secrets.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+            )
             .field("http", &self.http)
             .field("files", &self.files)
             .finish()
@@ -48,12 +61,12 @@ const GATED: &[Gated] = &[
     Gated {
         interface: "weir:filter/key-value",
         grant: "grants.key_value",
-        granted: |c| !c.key_value.is_empty(),
+        granted: |c| c.key_value.is_some(),
     },
     Gated {
         interface: "weir:filter/secrets",
         grant: "grants.secrets",
-        granted: |c| !c.secrets.is_empty(),
+        granted: |c| c.secrets.is_some(),
     },
     Gated {
         interface: "wasi:http/outgoing-handler",

@@ -22,7 +22,8 @@ pub enum LoadError {
     Engine(String),
     /// The component imports a capability its config does not grant.
     #[error(
-        "filter {filter:?} imports {capability}, which its config does not grant (add {grant})"
+        "filter {filter:?} imports {capability}, which its config does not grant (add {grant}{hint})",
+        hint = if grant == "grants.http" { "; `http: { allow: [] }` consents without granting any origin" } else { "" }
     )]
     NotGranted {
         filter: String,

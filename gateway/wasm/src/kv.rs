@@ -41,7 +41,13 @@ impl key_value::Host for HostState {}
 
 impl key_value::HostStore for HostState {
     async fn open(&mut self, name: String) -> Result<Resource<KvHandle>, Error> {
-        let Some(store) = self.capabilities.key_value.get(&name).cloned() else {
+        let Some(store) = self
+            .capabilities
+            .key_value
+            .as_ref()
+            .and_then(|m| m.get(&name))
+            .cloned()
+        else {
             return Err(Error::NotGranted(format!(
                 "key-value store {name:?} is not granted to filter {:?} (grants.key_value)",
                 &*self.filter_name

@@ -22,6 +22,7 @@
 mod bindings;
 mod cache;
 mod capabilities;
+mod crypto;
 mod error;
 mod filter;
 mod gate;

@@ -7,7 +7,12 @@ use crate::state::HostState;
 
 impl secrets::Host for HostState {
     fn get(&mut self, name: String) -> Result<Vec<u8>, String> {
-        match self.capabilities.secrets.get(&name) {
+        match self
+            .capabilities
+            .secrets
+            .as_ref()
+            .and_then(|m| m.get(&name))
+        {
             Some(value) => Ok(value.to_vec()),
             None => Err(format!(
                 "secret {name:?} is not granted to filter {:?} (grants.secrets)",

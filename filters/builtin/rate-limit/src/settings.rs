@@ -99,9 +99,7 @@ impl LimitSettings {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if !name_ok {
-            return Err(at(
-                "name must be 1 to 64 of A-Z a-z 0-9 - _ .".into()
-            ));
+            return Err(at("name must be 1 to 64 of A-Z a-z 0-9 - _ .".into()));
         }
         if self.limit == 0 {
             return Err(at("limit must be at least 1".into()));
@@ -114,10 +112,10 @@ impl LimitSettings {
         if window.as_micros() / u128::from(self.limit) == 0 {
             return Err(at("more than one request per microsecond".into()));
         }
-        if let KeySource::Header(name) | KeySource::Context(name) = &self.key {
-            if name.is_empty() {
-                return Err(at("the key's header or context name is empty".into()));
-            }
+        if let KeySource::Header(name) | KeySource::Context(name) = &self.key
+            && name.is_empty()
+        {
+            return Err(at("the key's header or context name is empty".into()));
         }
         Ok(Limit {
             name: self.name,

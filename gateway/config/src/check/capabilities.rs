@@ -177,14 +177,14 @@ pub(super) fn grants(c: &mut Checker, path: &ConfigPath, file: Option<&GrantsFil
     names(
         c,
         &path.key("key_value"),
-        &file.key_value,
+        file.key_value.as_deref().unwrap_or_default(),
         &doc.key_value_names,
         "key_value store",
     );
     names(
         c,
         &path.key("secrets"),
-        &file.secrets,
+        file.secrets.as_deref().unwrap_or_default(),
         &doc.secret_names,
         "secret",
     );
@@ -215,9 +215,9 @@ fn names(
 }
 
 fn http(c: &mut Checker, path: &ConfigPath, file: &HttpGrantFile) -> HttpGrant {
-    if file.allow.is_empty() {
-        c.error(&path.key("allow"), "at least one origin is required");
-    }
+    // An empty list is allowed on purpose: it consents to a filter that
+    // imports outbound HTTP (jwt-auth, for its JWKS URLs) while granting it
+    // no origin at all.
     let allow = file
         .allow
         .iter()

@@ -55,12 +55,12 @@ pub struct SecretFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsFile {
-    /// Names of stores in `key_value`.
-    #[serde(default)]
-    pub key_value: Vec<String>,
-    /// Names of secrets in `secrets`.
-    #[serde(default)]
-    pub secrets: Vec<String>,
+    /// Names of stores in `key_value`. An empty list lets a filter that
+    /// imports the key-value interface load without granting it any store.
+    pub key_value: Option<Vec<String>>,
+    /// Names of secrets in `secrets`. An empty list lets a filter that
+    /// imports the secrets interface load without granting it any secret.
+    pub secrets: Option<Vec<String>>,
     /// Outbound HTTP requests.
     pub http: Option<HttpGrantFile>,
     /// A read-only directory.

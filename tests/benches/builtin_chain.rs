@@ -1,0 +1,199 @@
+//! W2: a route behind the built-in chain jwt-auth (HS256) + rate-limit
+//! (memory store) + headers, beside the same route with no filters, in one
+//! weir, side by side in one run. Target: the chain keeps at least 85% of
+//! the plain route's requests/s.
+//!
+//! weir is pinned to CPU 0, wrk and the upstream to CPU 1. Each round loads
+//! the plain route, then the chained one, for `--seconds` each; the table
+//! gives the median of `--rounds` rounds: requests/s, p50/p99 and weir's
+//! CPU time per request (user + system from /proc, over the whole run).
+//! Every answer must be a 200: a chain answering 401 or 429 would look fast.
+//!
+//! ```sh
+//! apt-get install wrk && scripts/build-filters.sh && cargo build --workspace --all-targets
+//! cargo test --workspace --bench builtin_chain -- --seconds 10 --rounds 3
+//! ```
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{EncodingKey, Header, encode};
+use weir_tests::wrk::{Load, cpu_time, ms, pin, run};
+use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
+
+const SECRET: &str = "bench-hmac-secret-of-32-bytes-at-least!";
+
+fn config(port: u16, up: &Upstream) -> String {
+    format!(
+        r#"server:
+  threads: 1
+listeners:
+  - name: main
+    address: 127.0.0.1:{port}
+upstreams:
+  app:
+    targets: [{{ address: {up} }}]
+secrets:
+  jwt-hmac: {{ env: WEIR_BENCH_HMAC }}
+key_value:
+  limits:
+    memory: {{ max_entries: 100000 }}
+filters:
+  auth:
+    module: {auth}
+    grants: {{ secrets: [jwt-hmac], http: {{ allow: [] }} }}
+    config:
+      providers:
+        - {{ issuer: bench, audiences: [api], algorithms: [HS256], keys: {{ secret: jwt-hmac }} }}
+      forward: [{{ claim: sub, context: sub }}]
+  limit:
+    module: {limit}
+    grants: {{ key_value: [limits] }}
+    config:
+      store: limits
+      limits: [{{ name: per-user, limit: 1000000000, window: 1h, key: {{ context: sub }} }}]
+  tag:
+    module: {tag}
+    config:
+      request: {{ set: {{ x-user-id: "${{ctx.sub}}" }} }}
+      response: {{ set: {{ x-served-by: weir }} }}
+routes:
+  - match: {{ path: {{ prefix: /plain }} }}
+    upstream: app
+  - match: {{ path: {{ prefix: /chain }} }}
+    upstream: app
+    filters: [auth, limit, tag]
+  - match: {{ path: {{ prefix: /auth }} }}
+    upstream: app
+    filters: [auth]
+  - match: {{ path: {{ prefix: /limit }} }}
+    upstream: app
+    filters: [auth, limit]
+  - match: {{ path: {{ prefix: /tag }} }}
+    upstream: app
+    filters: [tag]
+"#,
+        up = up.address(),
+        auth = filter_wasm("jwt-auth").display(),
+        limit = filter_wasm("rate-limit").display(),
+        tag = filter_wasm("headers").display(),
+    )
+}
+
+fn token() -> String {
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let claims = serde_json::json!({ "iss": "bench", "aud": "api", "sub": "user-1", "exp": exp });
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// One wrk run with weir's CPU time over it.
+fn measure(gw: &Gateway, path: &str, seconds: u32, headers: &[&str]) -> (Load, Duration) {
+    let before = cpu_time(gw.pid());
+    let load = run(&gw.url(path), 50, seconds, headers);
+    let cpu = cpu_time(gw.pid()) - before;
+    assert_eq!(
+        load.non_2xx, 0,
+        "{path}: {} answers were not 2xx",
+        load.non_2xx
+    );
+    (load, cpu)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn arg(name: &str, default: u32) -> u32 {
+    std::env::args()
+        .skip_while(|a| a != name)
+        .nth(1)
+        .map_or(default, |s| s.parse().expect("a number"))
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let seconds = arg("--seconds", 10);
+    let rounds = arg("--rounds", 3);
+    pin(std::process::id(), 1);
+    let up = Upstream::start("app").await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(dir.path().join("weir.yaml"), config(port, &up)).unwrap();
+    let gw = Gateway::spawn_with_env(dir, port, &[("WEIR_BENCH_HMAC", SECRET)]);
+    pin(gw.pid(), 0);
+
+    // The chain really runs: the upstream sees the claim, the client the tag.
+    let bearer = format!("authorization: Bearer {}", token());
+    let resp = client()
+        .get(gw.url("/chain"))
+        .header("authorization", format!("Bearer {}", token()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-served-by"], "weir");
+    let seen: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(seen["headers"]["x-user-id"][0], "user-1");
+
+    // Each filter on its own too (rate-limit after jwt-auth, which gives it
+    // its key), to show where the chain's cost goes.
+    let routes = [
+        ("no filters", "/plain"),
+        ("jwt-auth (HS256) + rate-limit (memory) + headers", "/chain"),
+        ("jwt-auth alone", "/auth"),
+        ("jwt-auth + rate-limit", "/limit"),
+        ("headers alone (request and response)", "/tag"),
+    ];
+    let mut runs: Vec<Vec<(Load, Duration)>> = vec![Vec::new(); routes.len()];
+    for _ in 0..rounds {
+        for (i, (_, path)) in routes.iter().enumerate() {
+            runs[i].push(measure(&gw, path, seconds, &[bearer.as_str()]));
+        }
+    }
+    let rps = |runs: &[(Load, Duration)]| median(runs.iter().map(|(l, _)| l.rps).collect());
+    let cpu_us = |runs: &[(Load, Duration)]| {
+        median(
+            runs.iter()
+                .map(|(l, cpu)| cpu.as_secs_f64() * 1e6 / l.requests as f64)
+                .collect(),
+        )
+    };
+    let p = |runs: &[(Load, Duration)], pick: fn(&Load) -> Duration| {
+        let micros = median(
+            runs.iter()
+                .map(|(l, _)| pick(l).as_micros() as f64)
+                .collect(),
+        );
+        ms(Duration::from_micros(micros as u64))
+    };
+    println!(
+        "W2, {rounds} rounds of {seconds}s per route, wrk -c50, weir on 1 thread pinned to CPU 0 (medians)\n"
+    );
+    println!("| route | req/s | p50 | p99 | weir CPU µs/req |");
+    println!("|---|---|---|---|---|");
+    for ((name, _), runs) in routes.iter().zip(&runs) {
+        println!(
+            "| {name} | {:.0} | {} | {} | {:.1} |",
+            rps(runs),
+            p(runs, |l| l.p50),
+            p(runs, |l| l.p99),
+            cpu_us(runs),
+        );
+    }
+    let (plain, chain) = (&runs[0], &runs[1]);
+    let ratio = rps(chain) / rps(plain);
+    println!(
+        "\nchain / plain: {:.0}% of the requests/s (target ≥ 85%), +{:.1} µs CPU per request",
+        100.0 * ratio,
+        cpu_us(chain) - cpu_us(plain)
+    );
+}

@@ -1,0 +1,209 @@
+//! `headers`: request and response edits in their documented order, every
+//! template variable, a missing context value both ways, values weir refuses,
+//! and `weir check` on bad configs.
+
+use serde_json::json;
+use weir_tests::{Gateway, Upstream, client};
+
+use crate::{check_fails, describe_config, described, filter, route};
+
+/// Puts `sub` into the context as an auth filter would.
+fn set_sub(value: &str) -> String {
+    filter(
+        "auth",
+        "test-set-context",
+        &format!("{{ values: {{ sub: {value:?} }} }}"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_headers_are_removed_renamed_set_and_added_from_templates() {
+    let up = Upstream::start("svc").await;
+    let headers = filter(
+        "hdr",
+        "headers",
+        r#"{ request: {
+            remove: [x-drop, x-user],
+            rename: { x-old: x-new },
+            set: { x-user: "${ctx.sub}", x-ip: "${client_ip}", x-rid: "${request_id}",
+                   x-line: "${method} ${path}?${query} on ${host} by ${header.x-agent}, cost $$5" },
+            add: { x-via: [weir, edge], x-new: "added after the rename" } } }"#,
+    );
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[set_sub("alice"), headers],
+        &[route("/", "auth, hdr")],
+    ));
+    let seen = described(
+        client()
+            .get(gw.url("/orders/7?limit=2"))
+            .header("x-drop", "gone")
+            .header("x-user", "mallory")
+            .header("x-old", "v1")
+            .header("x-request-id", "rid-42")
+            .header("x-agent", "tester")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let h = &seen["headers"];
+    assert_eq!(h["x-drop"], json!(null), "removed");
+    assert_eq!(h["x-old"], json!(null), "renamed away");
+    // Rename runs before add: x-new has the renamed value, then the added one.
+    assert_eq!(h["x-new"], json!(["v1", "added after the rename"]));
+    // The client's own x-user was removed, then set from the context.
+    assert_eq!(h["x-user"], json!(["alice"]));
+    assert_eq!(h["x-ip"], json!(["127.0.0.1"]));
+    assert_eq!(h["x-rid"], json!(["rid-42"]));
+    let host = format!("127.0.0.1:{}", gw.port);
+    assert_eq!(
+        h["x-line"],
+        json!([format!(
+            "GET /orders/7?limit=2 on {host} by tester, cost $5"
+        )])
+    );
+    assert_eq!(h["x-via"], json!(["weir", "edge"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn response_headers_are_edited_before_the_client() {
+    let up = Upstream::start("svc").await;
+    let headers = filter(
+        "hdr",
+        "headers",
+        r#"{ response: {
+            remove: [content-type],
+            rename: { x-upstream: x-served-by },
+            set: { x-request-id: "${request_id}" },
+            add: { x-subject: "${ctx.sub}", x-asked-for: "${path}" } } }"#,
+    );
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[set_sub("bob"), headers],
+        &[route("/", "auth, hdr")],
+    ));
+    let resp = client()
+        .get(gw.url("/a/b"))
+        .header("x-request-id", "rid-7")
+        .send()
+        .await
+        .unwrap();
+    let h = resp.headers();
+    assert_eq!(h.get("content-type"), None);
+    assert_eq!(h.get("x-upstream"), None);
+    assert_eq!(h["x-served-by"], "svc");
+    assert_eq!(h["x-request-id"], "rid-7");
+    assert_eq!(h["x-subject"], "bob");
+    assert_eq!(h["x-asked-for"], "/a/b");
+    // The request went upstream untouched: this filter has no request edits.
+    let seen: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(seen["headers"]["x-subject"], json!(null));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_context_value_skips_the_header_or_renders_empty_as_configured() {
+    let up = Upstream::start("svc").await;
+    let edits =
+        r#"request: { remove: [x-user], set: { x-user: "user=${ctx.sub}", x-plain: fixed } }"#;
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[
+            filter("skip", "headers", &format!("{{ {edits} }}")),
+            filter(
+                "empty",
+                "headers",
+                &format!("{{ {edits}, on_missing: empty }}"),
+            ),
+        ],
+        &[route("/skip", "skip"), route("/empty", "empty")],
+    ));
+    for (path, expected) in [("/skip", json!(null)), ("/empty", json!(["user="]))] {
+        let seen = described(
+            client()
+                .get(gw.url(path))
+                .header("x-user", "mallory")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(seen["headers"]["x-user"], expected, "{path}");
+        assert_eq!(seen["headers"]["x-plain"], json!(["fixed"]), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_context_value_with_cr_lf_is_refused_by_weir_and_logged_not_sent() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[
+            set_sub("alice\r\nx-evil: 1"),
+            filter(
+                "hdr",
+                "headers",
+                r#"{ request: { set: { x-user: "${ctx.sub}", x-ok: fine } },
+                     response: { set: { x-user: "${ctx.sub}" } } }"#,
+            ),
+        ],
+        &[route("/", "auth, hdr")],
+    ));
+    let resp = client().get(gw.url("/")).send().await.unwrap();
+    assert_eq!(resp.headers().get("x-user"), None);
+    assert_eq!(resp.headers().get("x-evil"), None);
+    let seen = described(resp).await;
+    let h = &seen["headers"];
+    assert_eq!((&h["x-user"], &h["x-evil"]), (&json!(null), &json!(null)));
+    assert_eq!(h["x-ok"], json!(["fine"]), "the other edits still apply");
+    let logs = gw.logs();
+    assert!(
+        logs.contains("x-user left alone: weir refused its value"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn weir_check_rejects_bad_templates_and_names_at_the_filter_config() {
+    let cases = [
+        (
+            r#"{ request: { set: { x-a: "${nope}" } } }"#,
+            "unknown variable `${nope}`",
+        ),
+        (
+            r#"{ request: { set: { x-a: "${ctx.sub" } } }"#,
+            "unclosed `${`",
+        ),
+        (r#"{ request: { set: { x-a: "5 $" } } }"#, "a lone `$`"),
+        (
+            r#"{ request: { add: { x-a: "a\r\nb" } } }"#,
+            "may not contain CR, LF or NUL",
+        ),
+        (
+            r#"{ response: { set: { "bad name": x } } }"#,
+            "not a valid header name",
+        ),
+        (
+            r#"{ request: { remove: [content-length] } }"#,
+            "managed by weir",
+        ),
+        (
+            r#"{ request: { rename: { a: b, b: c } } }"#,
+            "both renamed and a rename target",
+        ),
+        (r#"{ request: { sett: {} } }"#, "unknown field `sett`"),
+        ("{}", "nothing to do"),
+    ];
+    for (cfg, message) in cases {
+        let out = check_fails(&describe_config_for_check(&filter("hdr", "headers", cfg)));
+        assert!(
+            out.contains("filters.hdr.config (line") && out.contains(message),
+            "{cfg}: expected {message:?} at filters.hdr.config:\n{out}"
+        );
+    }
+}
+
+/// A config that only needs checking: the upstream is never contacted.
+fn describe_config_for_check(filter: &str) -> String {
+    crate::gateway_config("127.0.0.1:9", &[filter.to_owned()], &[route("/", "hdr")])
+}
