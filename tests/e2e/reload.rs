@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port, replace_file};
+use weir_tests::{
+    Gateway, Upstream, admin_config, client, filter_wasm, free_port, replace_file, wait_admin,
+};
 
 use crate::config;
 
@@ -30,33 +32,6 @@ fn tagged(
         upstream.address(),
         module.display(),
     ))
-}
-
-async fn admin_config(admin_port: u16) -> Value {
-    client()
-        .get(format!("http://127.0.0.1:{admin_port}/admin/config"))
-        .send()
-        .await
-        .expect("admin endpoint answers")
-        .json()
-        .await
-        .expect("admin JSON")
-}
-
-/// Polls the admin endpoint until `ready` holds (bounded).
-async fn wait_admin(admin_port: u16, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = admin_config(admin_port).await;
-        if ready(&status) {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; last status {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// (upstream name, tag the filter put on the response) for one request.

@@ -4,10 +4,9 @@
 //! server name added to the config is selected by SNI.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-use weir_tests::{Gateway, Upstream, free_port};
+use weir_tests::{Gateway, Upstream, admin_config, free_port, wait_admin};
 
 use crate::tls::{Leaf, TestPki};
 
@@ -55,33 +54,6 @@ fn site_config(port: u16, admin: u16, upstream: &Upstream, extra_certs: &str) ->
          admin:\n  address: 127.0.0.1:{admin}\n",
         upstream.address()
     )
-}
-
-async fn admin_config(admin: u16) -> Value {
-    weir_tests::client()
-        .get(format!("http://127.0.0.1:{admin}/admin/config"))
-        .send()
-        .await
-        .expect("admin endpoint answers")
-        .json()
-        .await
-        .expect("admin JSON")
-}
-
-/// Polls the admin endpoint until `ready` holds (bounded).
-async fn wait_admin(admin: u16, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = admin_config(admin).await;
-        if ready(&status) {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; last status {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// A client with its own connections that reports the served certificate.

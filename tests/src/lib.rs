@@ -53,6 +53,38 @@ pub fn config(rest: &str) -> String {
     )
 }
 
+/// `GET /admin/config` of the admin listener on `admin_port`.
+pub async fn admin_config(admin_port: u16) -> serde_json::Value {
+    client()
+        .get(format!("http://127.0.0.1:{admin_port}/admin/config"))
+        .send()
+        .await
+        .expect("admin endpoint answers")
+        .json()
+        .await
+        .expect("admin JSON")
+}
+
+/// Polls the admin endpoint until `ready` holds (bounded).
+pub async fn wait_admin(
+    admin_port: u16,
+    what: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = admin_config(admin_port).await;
+        if ready(&status) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last status {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A filter component built from `filters/` (`cargo build --release` there).
 pub fn filter_wasm(crate_name: &str) -> PathBuf {
     let file = format!("{}.wasm", crate_name.replace('-', "_"));
