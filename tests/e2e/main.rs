@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `weir` binary, real upstreams on ephemeral
 //! loopback ports, real clients. See `weir_tests` for the harness.
 
+mod access_log;
+mod admin_views;
 mod bad_input;
 mod balancing;
 mod capabilities;
@@ -11,6 +13,8 @@ mod filters;
 mod forwarding;
 mod health;
 mod isolation;
+mod log_hygiene;
+mod metrics;
 mod protocols;
 mod reload;
 mod routing;
@@ -18,6 +22,7 @@ mod shutdown;
 mod streaming;
 mod tls;
 mod tls_rotation;
+mod tracing;
 mod upgrade;
 
 pub use weir_tests::config;

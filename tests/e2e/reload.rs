@@ -451,6 +451,21 @@ async fn listener_changes_are_reported_as_needing_a_restart() {
     );
     assert!(
         gw.logs()
-            .contains("listener changes take effect after a restart")
+            .contains("these changes take effect after a restart")
+    );
+
+    // The other sections fixed at start are reported alike.
+    let more = tagged(admin, &b, &module, "t", "")
+        .replace("{port}", &other_port)
+        .replace("server:\n  threads: 2\n", "server:\n  threads: 3\n")
+        + "access_log:\n  format: text\ntracing:\n  service_name: other\n";
+    gw.replace_config(&more);
+    let status = wait_admin(admin, "the second reload", |s| {
+        s["generation"].as_u64() >= Some(3)
+    })
+    .await;
+    assert_eq!(
+        status["restart_required"],
+        serde_json::json!(["listeners", "server", "access_log", "tracing"])
     );
 }

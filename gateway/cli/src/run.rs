@@ -52,6 +52,8 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
     let settings = first.config.server.clone();
     let listeners = first.config.listeners.clone();
     let admin = first.config.admin.clone();
+    let access_log = first.config.access_log.clone();
+    let tracing_settings = first.config.tracing.clone();
     let snapshots = Arc::new(SnapshotStore::new(first));
 
     // On SIGTERM Pingora stops accepting, waits the grace period for
@@ -86,6 +88,10 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
         std::fs::write(pid_file, format!("{}\n", std::process::id()))
             .with_context(|| format!("writing {}", pid_file.display()))?;
     }
+    // After bootstrap: the exporter's threads belong to this process.
+    weir_proxy::otel::install(&tracing_settings)?;
+    // After bootstrap too: the writer thread belongs to this process.
+    weir_proxy::access_log::start(&access_log)?;
     let conf = server.configuration.clone();
 
     server.add_services(proxy_services(&conf, &listeners, &snapshots)?);
@@ -103,7 +109,7 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
         tracing::info!("admin endpoint on http://{}/admin/config", admin.address);
     }
 
-    follow_phases(&server);
+    follow_phases(&server, settings.grace_period);
     for l in &listeners {
         let scheme = if l.tls.is_some() { "https" } else { "http" };
         tracing::info!(listener = %l.name, "listening on {scheme}://{}", l.address);
@@ -112,8 +118,9 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
 }
 
 /// Starts draining (`Connection: close` on every response) as soon as
-/// Pingora begins a graceful upgrade or shutdown.
-fn follow_phases(server: &Server) {
+/// Pingora begins a graceful upgrade or shutdown; once its grace period
+/// starts, exits as soon as no request is in flight (shutdown.rs).
+fn follow_phases(server: &Server, grace: std::time::Duration) {
     use pingora::server::ExecutionPhase;
     let mut phases = server.watch_execution_phase();
     std::thread::spawn(move || {
@@ -130,6 +137,15 @@ fn follow_phases(server: &Server) {
                     | ExecutionPhase::ShutdownStarted
             ) {
                 weir_proxy::drain::start();
+            }
+            match phase {
+                ExecutionPhase::ShutdownGracePeriod => {
+                    std::thread::spawn(move || weir_proxy::shutdown::exit_when_idle(grace));
+                }
+                ExecutionPhase::ShutdownRuntimes => {
+                    weir_proxy::access_log::flush(std::time::Duration::from_secs(1));
+                }
+                _ => {}
             }
         }
     });

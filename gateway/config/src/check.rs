@@ -15,8 +15,10 @@ use crate::model::*;
 use crate::parse::{ConfigPath, Document, error_at, line_of, node_at, to_json};
 use crate::schema::*;
 
+mod access_log;
 mod capabilities;
 mod tls;
+mod tracing;
 
 /// Collects errors with lines looked up in the document.
 struct Checker<'a> {
@@ -104,6 +106,8 @@ pub fn check(
     let mut routes = routes(&mut c);
     routes.sort_by(|a, b| order_key(b).cmp(&order_key(a)).then(a.index.cmp(&b.index)));
     let admin = admin(&mut c);
+    let access_log = access_log::access_log(&mut c);
+    let tracing = tracing::tracing(&mut c);
 
     errors.append(&mut c.errors);
     if !errors.is_empty() {
@@ -123,6 +127,8 @@ pub fn check(
         admin,
         key_value,
         secrets,
+        access_log,
+        tracing,
     })
 }
 
@@ -832,7 +838,10 @@ fn admin(c: &mut Checker) -> Option<Admin> {
     let file = c.doc.admin.as_ref()?;
     let text = file.address.as_deref().unwrap_or("127.0.0.1:9900");
     match text.parse::<SocketAddr>() {
-        Ok(address) => Some(Admin { address }),
+        Ok(address) => Some(Admin {
+            address,
+            metrics: file.metrics.unwrap_or(true),
+        }),
         Err(_) => {
             c.error(
                 &ConfigPath::default().key("admin").key("address"),

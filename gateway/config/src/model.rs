@@ -13,8 +13,12 @@ use ipnet::IpNet;
 use regex::Regex;
 
 // `Origin`'s methods, URL redaction for `RedisStore`'s Debug.
+mod access_log;
 mod capabilities;
+pub use access_log::*;
+mod tracing;
 pub(crate) use capabilities::redact_url;
+pub use tracing::*;
 
 /// The whole checked configuration.
 #[derive(Debug, Clone)]
@@ -38,9 +42,13 @@ pub struct Config {
     pub key_value: BTreeMap<String, KvStore>,
     /// Keyed by secret name; values already read.
     pub secrets: BTreeMap<String, Secret>,
+    /// One line per request (process-wide: a change needs a restart).
+    pub access_log: AccessLog,
+    /// Trace context and OTLP export (process-wide: a change needs a restart).
+    pub tracing: Tracing,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     /// Worker threads per listener service.
     pub threads: usize,
@@ -439,4 +447,6 @@ impl std::fmt::Debug for SecretValue {
 pub struct Admin {
     /// Loopback by default.
     pub address: SocketAddr,
+    /// Record Prometheus metrics and serve them on `GET /metrics`.
+    pub metrics: bool,
 }

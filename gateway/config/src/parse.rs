@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ConfigError;
 use crate::schema::{
-    AdminFile, FilterFile, KvStoreFile, ListenerFile, RouteFile, SecretFile, ServerFile,
-    UpstreamFile,
+    AccessLogFile, AdminFile, FilterFile, KvStoreFile, ListenerFile, RouteFile, SecretFile,
+    ServerFile, TracingFile, UpstreamFile,
 };
 
 /// A dotted path into the document: `routes[0].match.path`.
@@ -107,6 +107,8 @@ pub struct Document {
     pub global_filters: Vec<String>,
     pub routes: Vec<(ConfigPath, usize, RouteFile)>,
     pub admin: Option<AdminFile>,
+    pub access_log: Option<AccessLogFile>,
+    pub tracing: Option<TracingFile>,
 }
 
 const SECTIONS: &[&str] = &[
@@ -119,6 +121,8 @@ const SECTIONS: &[&str] = &[
     "global_filters",
     "routes",
     "admin",
+    "access_log",
+    "tracing",
 ];
 
 /// Parses the document; item-level errors go to `errors`, a YAML syntax error
@@ -151,6 +155,8 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         global_filters: Vec::new(),
         routes: Vec::new(),
         admin: None,
+        access_log: None,
+        tracing: None,
     };
     let Some(mapping) = root.as_mapping() else {
         errors.push(error_at(
@@ -166,6 +172,8 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         match key.as_str() {
             "server" => doc.server = item(node, &path, errors),
             "admin" => doc.admin = item(node, &path, errors),
+            "access_log" => doc.access_log = item(node, &path, errors),
+            "tracing" => doc.tracing = item(node, &path, errors),
             "global_filters" => doc.global_filters = item(node, &path, errors).unwrap_or_default(),
             "listeners" => {
                 for (i, node) in sequence(node, &path, errors) {

@@ -11,8 +11,12 @@ use serde_json::Value;
 
 use crate::units::{ByteSize, HumanDuration};
 
+mod access_log;
 mod capabilities;
+pub use access_log::*;
 pub use capabilities::*;
+mod tracing;
+pub use tracing::*;
 
 /// The JSON Schema of the file format.
 pub fn file_schema() -> Value {
@@ -82,6 +86,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub routes: Vec<RouteFile>,
     pub admin: Option<AdminFile>,
+    pub access_log: Option<AccessLogFile>,
+    pub tracing: Option<TracingFile>,
 }
 
 /// Process-wide settings (a change needs a restart).
@@ -434,4 +440,6 @@ pub struct RespondFile {
 pub struct AdminFile {
     /// Default 127.0.0.1:9900. Keep it on loopback.
     pub address: Option<String>,
+    /// Serve Prometheus metrics on `GET /metrics` and record them. Default true.
+    pub metrics: Option<bool>,
 }

@@ -1,7 +1,9 @@
 //! The admin listener (loopback by default): `GET /admin/config` shows the
 //! running generation and the last failed reload; `GET /admin/filters` each
 //! filter's module, instances, calls, failures and circuit breaker;
-//! `POST /admin/reload` reloads now and answers with the outcome.
+//! `POST /admin/reload` reloads now and answers with the outcome;
+//! `GET /metrics` the Prometheus metrics (metrics/); `GET /admin/upstreams`,
+//! `GET /ready` and `GET /live` (admin_views.rs).
 
 use std::sync::Arc;
 
@@ -132,11 +134,24 @@ impl AdminApp {
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let req = session.req_header();
+        if req.uri.path() == "/metrics" && matches!(req.method.as_str(), "GET" | "HEAD") {
+            return crate::metrics::response(&self.snapshots.load());
+        }
         let (status, body) = match (req.method.as_str(), req.uri.path()) {
             ("GET", "/admin/config") => (StatusCode::OK, self.config_status()),
             ("GET", "/admin/filters") => (StatusCode::OK, self.filters_status()),
+            ("GET", "/admin/upstreams") => (
+                StatusCode::OK,
+                crate::admin_views::upstreams(&self.snapshots.load()),
+            ),
+            ("GET" | "HEAD", "/ready") => crate::admin_views::ready(&self.snapshots.load()),
+            ("GET" | "HEAD", "/live") => crate::admin_views::live(),
             ("POST", "/admin/reload") => self.reload().await,
-            (_, "/admin/config" | "/admin/filters" | "/admin/reload") => (
+            (
+                _,
+                "/admin/config" | "/admin/filters" | "/admin/reload" | "/admin/upstreams"
+                | "/ready" | "/live",
+            ) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({ "error": "method not allowed" }),
             ),

@@ -13,6 +13,8 @@ use weir_wasm::{
     OnError, RequestBodyDecision, RequestView, ResponseBodyDecision, ResponseView,
 };
 
+use crate::metrics::{FilterMetrics, Phase};
+use crate::otel::FilterCall;
 use crate::snapshot::Chain;
 
 /// The outcome of a phase for the request.
@@ -28,12 +30,18 @@ pub enum Outcome {
 }
 
 /// Takes filter `$i`'s instance for this request (checked out on first use),
-/// awaits `$call` on it and puts it back: a phase call's result.
+/// awaits `$call` on it and puts it back: a phase call's result. The call's
+/// duration goes to the filter's `$phase` histogram.
 macro_rules! with_instance {
-    ($run:ident, $i:expr, |$inst:ident| $call:expr) => {
+    ($run:ident, $i:expr, $phase:expr, |$inst:ident| $call:expr) => {
         match $run.take_instance($i).await {
             Ok(mut $inst) => {
+                let started = std::time::Instant::now();
                 let result = $call.await;
+                let took = started.elapsed();
+                $run.metrics[$i].call($phase, took);
+                $run.busy += took;
+                $run.trace_call($i, $phase, started, &result);
                 $run.put_back($i, $inst, result)
             }
             Err(error) => Err(error),
@@ -51,6 +59,7 @@ pub fn refused_up_front(chain: &Chain) -> Option<(String, CallError)> {
         return None;
     }
     let error = first.refuse_early().err()?;
+    chain.metrics[0].failure(Phase::RequestHeaders, &error);
     tracing::debug!(filter = first.name(), %error, "filter not run");
     Some((first.name().to_owned(), error))
 }
@@ -59,6 +68,7 @@ pub fn refused_up_front(chain: &Chain) -> Option<(String, CallError)> {
 /// use and kept for all phases; the views and the shared context bag.
 pub struct ChainRun {
     filters: Vec<Arc<LoadedFilter>>,
+    metrics: Arc<[Arc<FilterMetrics>]>,
     instances: Vec<Option<FilterInstance>>,
     /// Filters that failed open are skipped for the rest of the request.
     skipped: Vec<bool>,
@@ -69,6 +79,10 @@ pub struct ChainRun {
     pub context: ContextBag,
     /// A fail-closed failure from the last call, picked up by `failed`.
     pending_failure: Option<(usize, CallError)>,
+    /// Set when the request's spans are exported: every call, timed (otel.rs).
+    pub trace: Option<Vec<FilterCall>>,
+    /// Time spent in filter calls so far (the access log's `filters_ms`).
+    pub busy: std::time::Duration,
 }
 
 impl ChainRun {
@@ -76,6 +90,7 @@ impl ChainRun {
         let n = chain.filters.len();
         ChainRun {
             filters: chain.filters.clone(),
+            metrics: chain.metrics.clone(),
             instances: (0..n).map(|_| None).collect(),
             skipped: vec![false; n],
             // Until a filter answers or fails in the request-headers phase,
@@ -85,6 +100,8 @@ impl ChainRun {
             response: ResponseView::default(),
             context: ContextBag::new(),
             pending_failure: None,
+            trace: None,
+            busy: std::time::Duration::ZERO,
         }
     }
 
@@ -111,9 +128,9 @@ impl ChainRun {
             if !self.filters[i].phases().request_headers {
                 continue;
             }
-            let result = with_instance!(self, i, |inst| inst
+            let result = with_instance!(self, i, Phase::RequestHeaders, |inst| inst
                 .on_request_headers(&mut self.request, &mut self.context));
-            match self.settle(i, result) {
+            match self.settle(i, Phase::RequestHeaders, result) {
                 Some(Decision::Respond(r)) => {
                     // The answering filter sees the response; later ones see nothing.
                     self.reached = i + 1;
@@ -136,12 +153,12 @@ impl ChainRun {
             if !self.filters[i].phases().request_body {
                 continue;
             }
-            let result = with_instance!(self, i, |inst| inst.on_request_body(
+            let result = with_instance!(self, i, Phase::RequestBody, |inst| inst.on_request_body(
                 &mut self.request,
                 &mut self.context,
                 body
             ));
-            match self.settle(i, result) {
+            match self.settle(i, Phase::RequestBody, result) {
                 Some(RequestBodyDecision::Replace(new)) => *body = new,
                 Some(RequestBodyDecision::Respond(r)) => {
                     self.reached = i + 1;
@@ -163,12 +180,9 @@ impl ChainRun {
             if !self.filters[i].phases().response_headers {
                 continue;
             }
-            let result = with_instance!(self, i, |inst| inst.on_response_headers(
-                &mut self.request,
-                &mut self.response,
-                &mut self.context,
-            ));
-            match self.settle(i, result) {
+            let result = with_instance!(self, i, Phase::ResponseHeaders, |inst| inst
+                .on_response_headers(&mut self.request, &mut self.response, &mut self.context,));
+            match self.settle(i, Phase::ResponseHeaders, result) {
                 Some(Decision::Respond(r)) => return Outcome::Respond(r),
                 Some(Decision::Continue) | None => {}
             }
@@ -184,13 +198,16 @@ impl ChainRun {
             if !self.filters[i].phases().response_body {
                 continue;
             }
-            let result = with_instance!(self, i, |inst| inst.on_response_body(
-                &mut self.request,
-                &mut self.response,
-                &mut self.context,
-                body,
-            ));
-            if let Some(ResponseBodyDecision::Replace(new)) = self.settle(i, result) {
+            let result = with_instance!(self, i, Phase::ResponseBody, |inst| inst
+                .on_response_body(
+                    &mut self.request,
+                    &mut self.response,
+                    &mut self.context,
+                    body,
+                ));
+            if let Some(ResponseBodyDecision::Replace(new)) =
+                self.settle(i, Phase::ResponseBody, result)
+            {
                 *body = new;
             }
             if let Some(failed) = self.failed(i) {
@@ -206,12 +223,17 @@ impl ChainRun {
             if !self.filters[i].phases().log {
                 continue;
             }
-            let result = with_instance!(self, i, |inst| inst.on_log(
+            let result = with_instance!(self, i, Phase::Log, |inst| inst.on_log(
                 &mut self.request,
                 &mut self.response,
                 &mut self.context,
                 info,
             ));
+            if let Err(error) = &result
+                && !self.skipped[i]
+            {
+                self.metrics[i].failure(Phase::Log, error);
+            }
             match result {
                 Err(error) if error.is_filter_failure() => {
                     tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
@@ -222,6 +244,33 @@ impl ChainRun {
                 Ok(()) => {}
             }
         }
+    }
+
+    fn trace_call<R>(
+        &mut self,
+        i: usize,
+        phase: Phase,
+        started: std::time::Instant,
+        result: &Result<R, CallError>,
+    ) {
+        if let Some(calls) = self.trace.as_mut() {
+            calls.push(FilterCall {
+                filter: i,
+                phase: crate::otel::phase_name(phase),
+                started,
+                ended: std::time::Instant::now(),
+                outcome: result.as_ref().map_or_else(CallError::kind, |_| "ok"),
+            });
+        }
+    }
+
+    /// The traced calls with their filters' names.
+    pub fn traced_calls(&self) -> Vec<(&str, &FilterCall)> {
+        self.trace
+            .iter()
+            .flatten()
+            .map(|c| (self.filters[c.filter].name(), c))
+            .collect()
     }
 
     /// The filter's instance for this request, checked out on first use.
@@ -247,11 +296,14 @@ impl ChainRun {
 
     /// Turns a call result into a decision, applying the filter's on-error
     /// policy. Returns None when the filter failed (check `failed`).
-    fn settle<R>(&mut self, i: usize, result: Result<R, CallError>) -> Option<R> {
+    fn settle<R>(&mut self, i: usize, phase: Phase, result: Result<R, CallError>) -> Option<R> {
         match result {
             Ok(decision) => Some(decision),
             Err(error) => {
                 let filter = &self.filters[i];
+                if !self.skipped[i] {
+                    self.metrics[i].failure(phase, &error);
+                }
                 if self.skipped[i] {
                     // Already reported for this request.
                 } else if error.is_filter_failure() {

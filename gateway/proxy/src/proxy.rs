@@ -19,6 +19,7 @@ use crate::forwarded;
 use crate::respond::{self, LocalResponse};
 use crate::router::{self, RequestFacts};
 use crate::snapshot::{Action, RouteEntry, Snapshot, SnapshotStore};
+use crate::trace_context::{self, TraceContext};
 use crate::upstream::{InFlight, Pool};
 
 /// The custom error that means "ctx.pending holds the response to send".
@@ -68,6 +69,14 @@ pub struct RequestCtx {
     response_body_bytes: u64,
     status: u16,
     error: Option<String>,
+    /// W3C trace context (trace_context.rs), set first thing in `request_filter`.
+    pub(crate) trace: Option<TraceContext>,
+    /// When the last upstream target was chosen, and how long until its
+    /// response header arrived (the access log's `upstream_ms`).
+    upstream_started: Option<Instant>,
+    upstream_time: Option<Duration>,
+    /// Counts the request as in flight until it is dropped (shutdown.rs).
+    _in_flight: crate::shutdown::RequestGuard,
 }
 
 impl RequestCtx {
@@ -107,6 +116,10 @@ impl ProxyHttp for WeirProxy {
             response_body_bytes: 0,
             status: 0,
             error: None,
+            trace: None,
+            upstream_started: None,
+            upstream_time: None,
+            _in_flight: crate::shutdown::RequestGuard::new(),
         }
     }
 
@@ -128,6 +141,10 @@ impl ProxyHttp for WeirProxy {
         session
             .req_header_mut()
             .insert_header("x-request-id", ctx.request_id.as_str())?;
+        ctx.trace = Some(TraceContext::from_headers(
+            &session.req_header().headers,
+            crate::otel::sample_new,
+        ));
 
         let snapshot = ctx.snapshot.clone();
         let Some(listener) = snapshot
@@ -197,6 +214,7 @@ impl ProxyHttp for WeirProxy {
         if !route.chain.is_empty() {
             let view = request_view(session.req_header(), ctx);
             let mut run = ChainRun::new(&route.chain, view);
+            trace_context::start_chain(&mut run, ctx.trace.as_ref());
             let outcome = if route.chain.phases.request_headers {
                 run.on_request_headers().await
             } else {
@@ -250,6 +268,10 @@ impl ProxyHttp for WeirProxy {
             return Err(Error::new(LOCAL_RESPONSE));
         };
         ctx.tried.push(index);
+        ctx.upstream_started = Some(Instant::now());
+        if let Some(m) = crate::metrics::last_target(ctx.route(), &ctx.tried) {
+            m.attempt();
+        }
         let target = pool.targets[index].clone();
         ctx.in_flight = Some(InFlight::start(target.clone()));
 
@@ -331,6 +353,9 @@ impl ProxyHttp for WeirProxy {
             if let Some(host) = host_rewrite {
                 upstream.insert_header(http::header::HOST, host.as_str())?;
             }
+        }
+        if let Some(trace) = &ctx.trace {
+            trace_context::set_upstream_headers(upstream, trace)?;
         }
         if ctx.request_body.is_some() {
             // A filter may change the body's length: let Pingora frame it as
@@ -415,6 +440,7 @@ impl ProxyHttp for WeirProxy {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
         let status = upstream.status.as_u16();
+        ctx.upstream_time = ctx.upstream_started.map(|t| t.elapsed());
         if let (Some(in_flight), Some(pool)) = (&ctx.in_flight, ctx.pool()) {
             if status >= 500 {
                 in_flight
@@ -517,6 +543,9 @@ impl ProxyHttp for WeirProxy {
             e.set_retry(
                 attempts <= pool.definition.retries.count && attempts < pool.targets.len() as u32,
             );
+            if let Some(m) = crate::metrics::last_target(ctx.route(), &ctx.tried) {
+                m.failed(&e, true, e.retry());
+            }
         }
         e
     }
@@ -546,6 +575,9 @@ impl ProxyHttp for WeirProxy {
             e.retry.decide_reuse(client_reused);
         } else {
             e.set_retry(false);
+        }
+        if let Some(m) = crate::metrics::last_target(ctx.route(), &ctx.tried) {
+            m.failed(&e, false, e.retry());
         }
         e
     }
@@ -583,6 +615,10 @@ impl ProxyHttp for WeirProxy {
         }
     }
 
+    fn suppress_error_log(&self, _session: &Session, ctx: &RequestCtx, e: &Error) -> bool {
+        crate::client_gone::suppress_error_log(&ctx.request_id, e)
+    }
+
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
         let status = session
             .response_written()
@@ -591,30 +627,44 @@ impl ProxyHttp for WeirProxy {
             ctx.error = Some(err.to_string());
         }
         let req = session.req_header();
-        let route = ctx.route().map(|r| r.name.clone());
+        let duration = ctx.started.elapsed();
+        ctx.route()
+            .map_or(&ctx.snapshot.unmatched, |r| &r.metrics)
+            .record(&req.method, status, duration);
         let upstream_target = ctx
             .tried
             .last()
             .zip(ctx.pool())
-            .map(|(i, pool)| pool.targets[*i].address.clone());
-        let duration = ctx.started.elapsed();
-        tracing::info!(
-            target: "weir::access",
-            request_id = %ctx.request_id,
-            listener = %self.listener,
-            client = ?ctx.client_ip,
-            peer = ?ctx.peer_ip,
-            method = %req.method,
-            path = %req.uri.path(),
-            status,
-            duration_us = duration.as_micros() as u64,
-            route = route.as_deref().unwrap_or("-"),
-            upstream = upstream_target.as_deref().unwrap_or("-"),
-            request_bytes = ctx.request_body_bytes,
-            response_bytes = ctx.response_body_bytes,
-            error = ctx.error.as_deref().unwrap_or(""),
-            "request"
-        );
+            .map(|(i, pool)| pool.targets[*i].address.as_str());
+        if crate::access_log::enabled() {
+            crate::access_log::log(&crate::access_log::Record {
+                request_id: &ctx.request_id,
+                trace_id: ctx.trace.as_ref().map(|t| t.trace_id),
+                listener: &self.listener,
+                client: ctx.client_ip,
+                peer: ctx.peer_ip,
+                method: req.method.as_str(),
+                host: req
+                    .headers
+                    .get(http::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .or_else(|| req.uri.authority().map(|a| a.as_str())),
+                path: req.uri.path(),
+                query: req.uri.query(),
+                status,
+                request_bytes: ctx.request_body_bytes,
+                response_bytes: ctx.response_body_bytes,
+                duration,
+                upstream: ctx.upstream_time,
+                filters: ctx.chain.as_ref().map_or(Duration::ZERO, |c| c.busy),
+                route: ctx.route().map(|r| r.name.as_str()),
+                upstream_target,
+                error: ctx.error.as_deref(),
+            });
+        }
+        // Owned copies only for filters that have a log phase.
+        let upstream_target = upstream_target.map(str::to_owned);
+        let route = ctx.route().map(|r| r.name.clone());
         let phases_log = ctx.route().is_some_and(|r| r.chain.phases.log);
         if let (Some(chain), true) = (ctx.chain.as_mut(), phases_log) {
             chain
@@ -629,7 +679,42 @@ impl ProxyHttp for WeirProxy {
                 })
                 .await;
         }
+        export_spans(session, ctx, status, self.tls);
     }
+}
+
+/// The request's spans to the OTLP exporter, if it records this trace.
+fn export_spans(session: &Session, ctx: &RequestCtx, status: u16, tls: bool) {
+    let Some(trace) = ctx.trace.as_ref().filter(|t| crate::otel::recording(t)) else {
+        return;
+    };
+    let req = session.req_header();
+    crate::otel::export(crate::otel::RequestSpan {
+        trace,
+        started: ctx.started,
+        method: req.method.as_str(),
+        path: req.uri.path(),
+        scheme: if tls { "https" } else { "http" },
+        host: req
+            .headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok()),
+        route: ctx.route().map(|r| r.name.as_str()),
+        status,
+        client: ctx.client_ip,
+        upstream: ctx
+            .tried
+            .last()
+            .zip(ctx.pool())
+            .map(|(i, pool)| pool.targets[*i].address.as_str()),
+        request_id: &ctx.request_id,
+        error: ctx.error.as_deref(),
+        calls: ctx
+            .chain
+            .as_ref()
+            .map(|c| c.traced_calls())
+            .unwrap_or_default(),
+    });
 }
 
 impl WeirProxy {

@@ -89,8 +89,10 @@ pub struct Reloader {
     config_path: PathBuf,
     wasm: Arc<WasmHost>,
     snapshots: Arc<SnapshotStore>,
-    /// The listeners the process is bound to; changes need a restart.
-    bound_listeners: Vec<Listener>,
+    /// The config the process started with; changes to what it fixed at
+    /// start (listeners, server, admin address, access log, tracing) need a
+    /// restart (or an upgrade).
+    started_with: Arc<weir_config::Config>,
     state: Arc<ReloadState>,
     requests: Mutex<Option<mpsc::Receiver<ReloadRequest>>>,
     sender: mpsc::Sender<ReloadRequest>,
@@ -99,12 +101,12 @@ pub struct Reloader {
 impl Reloader {
     pub fn new(config_path: PathBuf, wasm: Arc<WasmHost>, snapshots: Arc<SnapshotStore>) -> Self {
         let (sender, requests) = mpsc::channel(16);
-        let bound_listeners = snapshots.load().config.listeners.clone();
+        let started_with = snapshots.load().config.clone();
         Reloader {
             config_path,
             wasm,
             snapshots,
-            bound_listeners,
+            started_with,
             state: Arc::new(ReloadState {
                 last_failure: Mutex::new(None),
                 restart_required: Mutex::new(Vec::new()),
@@ -129,23 +131,25 @@ impl Reloader {
         let started = Instant::now();
         let current = self.snapshots.load();
         let result = build_next(&self.config_path, &self.wasm, &current).await;
-        let duration_ms = started.elapsed().as_millis() as u64;
+        let took = started.elapsed();
+        let duration_ms = took.as_millis() as u64;
+        crate::metrics::record_reload(result.is_ok(), took);
         match result {
             Ok(next) => {
                 let changes = diff(&current, &next);
-                let restart_required =
-                    listener_changes(&self.bound_listeners, &next.config.listeners);
+                let restart_required = restart_changes(&self.started_with, &next.config);
                 let generation = next.generation;
                 for warning in &next.config.warnings {
                     tracing::warn!("{warning}");
                 }
+                crate::metrics::retire(&current, &next);
                 self.snapshots.store(next);
                 *self.state.restart_required.lock().expect("state lock") = restart_required.clone();
                 tracing::info!(generation, duration_ms, ?trigger, changes = %serde_json::to_string(&changes).unwrap_or_default(), "config reloaded");
                 if !restart_required.is_empty() {
                     tracing::warn!(
                         ?restart_required,
-                        "listener changes take effect after a restart"
+                        "these changes take effect after a restart (or an upgrade)"
                     );
                 }
                 ReloadOutcome {
@@ -266,15 +270,33 @@ pub fn unix_ms(t: SystemTime) -> u128 {
 /// What a reload cannot change on a bound listener: its address, whether it
 /// terminates TLS, and the protocols it offers. Certificates and server names
 /// reload live (`Snapshot::certificates`).
-fn listener_changes(bound: &[Listener], next: &[Listener]) -> Vec<String> {
-    let key = |l: &Listener| (l.name.clone(), l.address, l.tls.is_some(), l.http2);
-    let before: Vec<_> = bound.iter().map(key).collect();
-    let after: Vec<_> = next.iter().map(key).collect();
-    if before == after {
-        Vec::new()
-    } else {
-        vec!["listeners".into()]
+/// The sections whose change a reload cannot apply (the rest of the new
+/// config is applied meanwhile).
+fn restart_changes(started: &weir_config::Config, next: &weir_config::Config) -> Vec<String> {
+    let listener = |l: &Listener| (l.name.clone(), l.address, l.tls.is_some(), l.http2);
+    let listeners = |c: &weir_config::Config| c.listeners.iter().map(listener).collect::<Vec<_>>();
+    // The expiry warning is read by every check: it applies at once.
+    let server = |c: &weir_config::Config| weir_config::ServerSettings {
+        certificate_expiry_warning: Duration::ZERO,
+        ..c.server.clone()
+    };
+    let admin_address = |c: &weir_config::Config| c.admin.as_ref().map(|a| a.address);
+    let mut changed = Vec::new();
+    for (section, differs) in [
+        ("listeners", listeners(started) != listeners(next)),
+        ("server", server(started) != server(next)),
+        (
+            "admin.address",
+            admin_address(started) != admin_address(next),
+        ),
+        ("access_log", started.access_log != next.access_log),
+        ("tracing", started.tracing != next.tracing),
+    ] {
+        if differs {
+            changed.push(section.to_owned());
+        }
     }
+    changed
 }
 
 fn diff(old: &Snapshot, new: &Snapshot) -> Changes {

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use weir_config::{Config, DirectResponse, Filter, KvBackend, Route, RouteAction, RouteMatch};
 use weir_wasm::{Capabilities, FilterSpec, LoadedFilter, Phases, WasmHost};
 
+use crate::metrics::{FilterMetrics, RouteMetrics, UpstreamMetrics};
 use crate::tls::SniCertificates;
 use crate::upstream::Pool;
 
@@ -30,6 +31,8 @@ pub struct Snapshot {
     /// TLS listeners' certificates by listener name, read from disk for
     /// this generation (a reload re-reads them: rotation is live).
     pub certificates: HashMap<String, Arc<SniCertificates>>,
+    /// Metric handles of requests no route matched.
+    pub unmatched: RouteMetrics,
 }
 
 pub struct RouteEntry {
@@ -37,6 +40,8 @@ pub struct RouteEntry {
     pub matcher: RouteMatch,
     pub action: Action,
     pub chain: Chain,
+    /// Metric handles, resolved when the snapshot was built.
+    pub metrics: RouteMetrics,
 }
 
 pub enum Action {
@@ -55,6 +60,8 @@ pub enum Action {
 pub struct Chain {
     pub filters: Vec<Arc<LoadedFilter>>,
     pub phases: Phases,
+    /// Metric handles, one per filter in `filters`' order.
+    pub metrics: Arc<[Arc<FilterMetrics>]>,
 }
 
 impl Chain {
@@ -141,10 +148,22 @@ pub async fn build(
         return Err(errors);
     }
 
+    let on = crate::metrics::enabled(&config);
+    let metrics = SnapshotMetrics {
+        on,
+        upstreams: pools
+            .iter()
+            .map(|(name, pool)| (name.clone(), Arc::new(UpstreamMetrics::new(name, pool, on))))
+            .collect(),
+        filters: filters
+            .iter()
+            .map(|(name, filter)| (name.clone(), Arc::new(FilterMetrics::new(filter, on))))
+            .collect(),
+    };
     let routes = config
         .routes
         .iter()
-        .map(|route| route_entry(route, &config.global_chain, &pools, &filters))
+        .map(|route| route_entry(route, &config.global_chain, &pools, &filters, &metrics))
         .collect();
 
     Ok(Snapshot {
@@ -157,7 +176,15 @@ pub async fn build(
         filters,
         stores,
         certificates,
+        unmatched: RouteMetrics::new(crate::metrics::UNMATCHED_ROUTE, None, on),
     })
+}
+
+/// The metric handles routes share, by upstream and filter name.
+struct SnapshotMetrics {
+    on: bool,
+    upstreams: HashMap<String, Arc<UpstreamMetrics>>,
+    filters: HashMap<String, Arc<FilterMetrics>>,
 }
 
 fn kv_store(
@@ -185,6 +212,7 @@ fn route_entry(
     global_chain: &[String],
     pools: &HashMap<String, Arc<Pool>>,
     filters: &HashMap<String, Arc<LoadedFilter>>,
+    metrics: &SnapshotMetrics,
 ) -> RouteEntry {
     let action = match &route.action {
         RouteAction::Proxy(proxy) => Action::Proxy {
@@ -203,6 +231,15 @@ fn route_entry(
         .chain(&route.filters)
         .map(|name| filters[name].clone())
         .collect();
+    let filter_metrics = global_chain
+        .iter()
+        .chain(&route.filters)
+        .map(|name| metrics.filters[name].clone())
+        .collect();
+    let upstream_metrics = match &route.action {
+        RouteAction::Proxy(proxy) => metrics.upstreams.get(&proxy.upstream).cloned(),
+        RouteAction::Respond(_) => None,
+    };
     let phases = chain_filters
         .iter()
         .fold(Phases::default(), |acc, f| acc.union(f.phases()));
@@ -213,7 +250,9 @@ fn route_entry(
         chain: Chain {
             filters: chain_filters,
             phases,
+            metrics: filter_metrics,
         },
+        metrics: RouteMetrics::new(&route.name, upstream_metrics, metrics.on),
     }
 }
 
