@@ -65,6 +65,18 @@ async fn a_client_closing_mid_request_is_not_an_error() {
     drop(conn);
     logged(&gw, "gone-wait");
 
+    // Gone half-way through its request header (before any hook of weir's
+    // runs). Its close reaches weir before the next connection is even
+    // opened, and that request's line is written 20 ms later at the soonest.
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+    conn.flush().unwrap();
+    drop(conn);
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /after HTTP/1.1\r\nHost: x\r\nx-request-id: after-partial\r\n\r\n")
+        .unwrap();
+    logged(&gw, "after-partial");
+
     let logs = gw.logs();
     assert!(
         !logs.contains("ERROR"),
