@@ -662,10 +662,16 @@ impl ProxyHttp for WeirProxy {
                 error: ctx.error.as_deref(),
             });
         }
-        // Owned copies only for filters that have a log phase.
-        let upstream_target = upstream_target.map(str::to_owned);
-        let route = ctx.route().map(|r| r.name.clone());
         let phases_log = ctx.route().is_some_and(|r| r.chain.phases.log);
+        // Owned copies only for filters that have a log phase.
+        let (upstream_target, route) = if phases_log {
+            (
+                upstream_target.map(str::to_owned),
+                ctx.route().map(|r| r.name.clone()),
+            )
+        } else {
+            (None, None)
+        };
         if let (Some(chain), true) = (ctx.chain.as_mut(), phases_log) {
             chain
                 .on_log(&LogInfo {
