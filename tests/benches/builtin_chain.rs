@@ -17,7 +17,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{EncodingKey, Header, encode};
-use weir_tests::wrk::{Load, cpu_time, ms, pin, run};
+use weir_tests::wrk::{Load, Summary, arg, measure, pin, print_table, summarize};
 use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
 
 const SECRET: &str = "bench-hmac-secret-of-32-bytes-at-least!";
@@ -94,31 +94,6 @@ fn token() -> String {
     .unwrap()
 }
 
-/// One wrk run with weir's CPU time over it.
-fn measure(gw: &Gateway, path: &str, seconds: u32, headers: &[&str]) -> (Load, Duration) {
-    let before = cpu_time(gw.pid());
-    let load = run(&gw.url(path), 50, seconds, headers);
-    let cpu = cpu_time(gw.pid()) - before;
-    assert_eq!(
-        load.non_2xx, 0,
-        "{path}: {} answers were not 2xx",
-        load.non_2xx
-    );
-    (load, cpu)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn arg(name: &str, default: u32) -> u32 {
-    std::env::args()
-        .skip_while(|a| a != name)
-        .nth(1)
-        .map_or(default, |s| s.parse().expect("a number"))
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let seconds = arg("--seconds", 10);
@@ -156,44 +131,27 @@ async fn main() {
     let mut runs: Vec<Vec<(Load, Duration)>> = vec![Vec::new(); routes.len()];
     for _ in 0..rounds {
         for (i, (_, path)) in routes.iter().enumerate() {
-            runs[i].push(measure(&gw, path, seconds, &[bearer.as_str()]));
+            runs[i].push(measure(
+                gw.pid(),
+                &gw.url(path),
+                seconds,
+                &[bearer.as_str()],
+            ));
         }
     }
-    let rps = |runs: &[(Load, Duration)]| median(runs.iter().map(|(l, _)| l.rps).collect());
-    let cpu_us = |runs: &[(Load, Duration)]| {
-        median(
-            runs.iter()
-                .map(|(l, cpu)| cpu.as_secs_f64() * 1e6 / l.requests as f64)
-                .collect(),
-        )
-    };
-    let p = |runs: &[(Load, Duration)], pick: fn(&Load) -> Duration| {
-        let micros = median(
-            runs.iter()
-                .map(|(l, _)| pick(l).as_micros() as f64)
-                .collect(),
-        );
-        ms(Duration::from_micros(micros as u64))
-    };
+    let summaries: Vec<(&str, Summary)> = routes
+        .iter()
+        .zip(&runs)
+        .map(|((name, _), runs)| (*name, summarize(runs)))
+        .collect();
     println!(
         "W2, {rounds} rounds of {seconds}s per route, wrk -c50, weir on 1 thread pinned to CPU 0 (medians)\n"
     );
-    println!("| route | req/s | p50 | p99 | weir CPU µs/req |");
-    println!("|---|---|---|---|---|");
-    for ((name, _), runs) in routes.iter().zip(&runs) {
-        println!(
-            "| {name} | {:.0} | {} | {} | {:.1} |",
-            rps(runs),
-            p(runs, |l| l.p50),
-            p(runs, |l| l.p99),
-            cpu_us(runs),
-        );
-    }
-    let (plain, chain) = (&runs[0], &runs[1]);
-    let ratio = rps(chain) / rps(plain);
+    print_table("route", &summaries);
+    let (plain, chain) = (summaries[0].1, summaries[1].1);
     println!(
         "\nchain / plain: {:.0}% of the requests/s (target ≥ 85%), +{:.1} µs CPU per request",
-        100.0 * ratio,
-        cpu_us(chain) - cpu_us(plain)
+        100.0 * chain.rps / plain.rps,
+        chain.cpu_us - plain.cpu_us
     );
 }

@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use weir_tests::wrk::{Load, cpu_time, ms, pin, run};
+use weir_tests::wrk::{Load, Summary, arg, measure, pin, print_table, summarize};
 use weir_tests::{Gateway, Upstream, client, free_port, wait_until};
 
 /// (name, metrics, access log)
@@ -54,27 +54,6 @@ fn start(up: &Upstream, metrics: bool, access_log: bool) -> (Gateway, u16) {
     let gw = Gateway::spawn(dir, port);
     pin(gw.pid(), 0);
     (gw, admin)
-}
-
-/// One wrk run with weir's CPU time over it.
-fn measure(gw: &Gateway, seconds: u32) -> (Load, Duration) {
-    let before = cpu_time(gw.pid());
-    let load = run(&gw.url("/w1"), 50, seconds, &[]);
-    let cpu = cpu_time(gw.pid()) - before;
-    assert_eq!(load.non_2xx, 0, "{} answers were not 2xx", load.non_2xx);
-    (load, cpu)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn arg(name: &str, default: u32) -> u32 {
-    std::env::args()
-        .skip_while(|a| a != name)
-        .nth(1)
-        .map_or(default, |s| s.parse().expect("a number"))
 }
 
 fn access_lines(gw: &Gateway) -> usize {
@@ -118,41 +97,20 @@ async fn main() {
     let mut served = vec![1; VARIANTS.len()];
     for _ in 0..rounds {
         for (i, (gw, _)) in weirs.iter().enumerate() {
-            let run = measure(gw, seconds);
+            let run = measure(gw.pid(), &gw.url("/w1"), seconds, &[]);
             served[i] += run.0.requests as usize;
             runs[i].push(run);
         }
     }
-    let rps = |runs: &[(Load, Duration)]| median(runs.iter().map(|(l, _)| l.rps).collect());
-    let cpu_us = |runs: &[(Load, Duration)]| {
-        median(
-            runs.iter()
-                .map(|(l, cpu)| cpu.as_secs_f64() * 1e6 / l.requests as f64)
-                .collect(),
-        )
-    };
-    let p = |runs: &[(Load, Duration)], pick: fn(&Load) -> Duration| {
-        let micros = median(
-            runs.iter()
-                .map(|(l, _)| pick(l).as_micros() as f64)
-                .collect(),
-        );
-        ms(Duration::from_micros(micros as u64))
-    };
+    let summaries: Vec<(&str, Summary)> = VARIANTS
+        .iter()
+        .zip(&runs)
+        .map(|((name, ..), runs)| (*name, summarize(runs)))
+        .collect();
     println!(
         "W1, {rounds} rounds of {seconds}s per weir, wrk -c50, weir on 1 thread pinned to CPU 0 (medians)\n"
     );
-    println!("| observability | req/s | p50 | p99 | weir CPU µs/req |");
-    println!("|---|---|---|---|---|");
-    for ((name, ..), runs) in VARIANTS.iter().zip(&runs) {
-        println!(
-            "| {name} | {:.0} | {} | {} | {:.1} |",
-            rps(runs),
-            p(runs, |l| l.p50),
-            p(runs, |l| l.p99),
-            cpu_us(runs),
-        );
-    }
+    print_table("observability", &summaries);
     // wrk counts completed requests; a few more may have been in flight when
     // it stopped, so the log may hold slightly more lines, never fewer.
     for ((gw, _), (i, (name, _, access_log))) in weirs.iter().zip(VARIANTS.iter().enumerate()) {
@@ -167,14 +125,15 @@ async fn main() {
             );
         }
     }
-    let ratio = cpu_us(&runs[1]) / cpu_us(&runs[0]);
+    let off = summaries[0].1.cpu_us;
+    let ratio = summaries[1].1.cpu_us / off;
     println!(
         "\nboth on / both off: {:.3}× weir CPU per request ({:+.1}%, target ≤ +5%)",
         ratio,
         100.0 * (ratio - 1.0),
     );
-    for i in 2..VARIANTS.len() {
-        let r = cpu_us(&runs[i]) / cpu_us(&runs[0]);
-        println!("{} / both off: {:+.1}%", VARIANTS[i].0, 100.0 * (r - 1.0));
+    for (name, summary) in &summaries[2..] {
+        let r = summary.cpu_us / off;
+        println!("{name} / both off: {:+.1}%", 100.0 * (r - 1.0));
     }
 }

@@ -70,6 +70,20 @@ fn inspecting_client(pki: &TestPki, port: u16, names: &[&str]) -> reqwest::Clien
 }
 
 /// The leaf certificate (DER) a new connection to `host` is served.
+/// weir serving `site.test` with `leaf` (rotatable) in front of `upstream`:
+/// the gateway, the rotation handle, the listener and admin ports.
+fn start_site(leaf: &Leaf, upstream: &Upstream) -> (Gateway, RotatingSite, u16, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let site = RotatingSite::new(dir.path(), leaf);
+    let (port, admin) = (free_port(), free_port());
+    std::fs::write(
+        dir.path().join("weir.yaml"),
+        site_config(port, admin, upstream, ""),
+    )
+    .unwrap();
+    (Gateway::spawn(dir, port), site, port, admin)
+}
+
 async fn served_certificate(pki: &TestPki, port: u16, host: &str) -> Vec<u8> {
     let resp = inspecting_client(pki, port, &[host])
         .get(format!("https://{host}:{port}/"))
@@ -92,16 +106,8 @@ fn peer_certificate(resp: &reqwest::Response) -> Vec<u8> {
 async fn a_rotated_certificate_is_served_to_the_next_handshake_while_a_long_request_completes() {
     let pki = TestPki::new();
     let upstream = Upstream::start("a").await;
-    let dir = tempfile::tempdir().unwrap();
     let first = pki.issue(&["site.test"]);
-    let mut site = RotatingSite::new(dir.path(), &first);
-    let (port, admin) = (free_port(), free_port());
-    std::fs::write(
-        dir.path().join("weir.yaml"),
-        site_config(port, admin, &upstream, ""),
-    )
-    .unwrap();
-    let _gw = Gateway::spawn(dir, port);
+    let (_gw, mut site, port, admin) = start_site(&first, &upstream);
     assert_eq!(served_certificate(&pki, port, "site.test").await, first.der);
     let before = admin_config(admin).await["certificates"]["tls"][0].clone();
     assert_eq!(before["server_names"][0], "site.test", "{before}");
@@ -152,16 +158,8 @@ async fn a_rotated_certificate_is_served_to_the_next_handshake_while_a_long_requ
 async fn a_broken_certificate_is_refused_and_the_old_one_kept() {
     let pki = TestPki::new();
     let upstream = Upstream::start("a").await;
-    let dir = tempfile::tempdir().unwrap();
     let first = pki.issue(&["site.test"]);
-    let mut site = RotatingSite::new(dir.path(), &first);
-    let (port, admin) = (free_port(), free_port());
-    std::fs::write(
-        dir.path().join("weir.yaml"),
-        site_config(port, admin, &upstream, ""),
-    )
-    .unwrap();
-    let _gw = Gateway::spawn(dir, port);
+    let (_gw, mut site, port, admin) = start_site(&first, &upstream);
 
     // Not PEM at all.
     site.rotate("this is not a certificate\n", &first.key_pem);
@@ -201,16 +199,8 @@ async fn a_broken_certificate_is_refused_and_the_old_one_kept() {
 async fn a_server_name_added_live_is_selected_by_sni() {
     let pki = TestPki::new();
     let upstream = Upstream::start("a").await;
-    let dir = tempfile::tempdir().unwrap();
     let site = pki.issue(&["site.test"]);
-    let _site = RotatingSite::new(dir.path(), &site);
-    let (port, admin) = (free_port(), free_port());
-    std::fs::write(
-        dir.path().join("weir.yaml"),
-        site_config(port, admin, &upstream, ""),
-    )
-    .unwrap();
-    let gw = Gateway::spawn(dir, port);
+    let (gw, _site, port, admin) = start_site(&site, &upstream);
     // Before: beta.test gets the default certificate, which does not name it.
     let err = inspecting_client(&pki, port, &["beta.test"])
         .get(format!("https://beta.test:{port}/"))

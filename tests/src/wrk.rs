@@ -110,3 +110,77 @@ pub fn cpu_time(pid: u32) -> Duration {
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
+
+/// One wrk run (50 connections, `seconds`) against `pid`'s `url`, with the
+/// CPU time `pid` used meanwhile. Every answer must be a 2xx: a gateway
+/// refusing requests would look fast.
+pub fn measure(pid: u32, url: &str, seconds: u32, headers: &[&str]) -> (Load, Duration) {
+    let before = cpu_time(pid);
+    let load = run(url, 50, seconds, headers);
+    let cpu = cpu_time(pid) - before;
+    assert_eq!(
+        load.non_2xx, 0,
+        "{url}: {} answers were not 2xx",
+        load.non_2xx
+    );
+    (load, cpu)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The medians of several runs of one setup.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub rps: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// The gateway's CPU time per request, in µs.
+    pub cpu_us: f64,
+}
+
+pub fn summarize(runs: &[(Load, Duration)]) -> Summary {
+    let latency = |pick: fn(&Load) -> Duration| {
+        let micros = median(
+            runs.iter()
+                .map(|(l, _)| pick(l).as_micros() as f64)
+                .collect(),
+        );
+        Duration::from_micros(micros as u64)
+    };
+    Summary {
+        rps: median(runs.iter().map(|(l, _)| l.rps).collect()),
+        p50: latency(|l| l.p50),
+        p99: latency(|l| l.p99),
+        cpu_us: median(
+            runs.iter()
+                .map(|(l, cpu)| cpu.as_secs_f64() * 1e6 / l.requests as f64)
+                .collect(),
+        ),
+    }
+}
+
+/// Prints a markdown table, one row per named setup.
+pub fn print_table(first_column: &str, rows: &[(&str, Summary)]) {
+    println!("| {first_column} | req/s | p50 | p99 | weir CPU µs/req |");
+    println!("|---|---|---|---|---|");
+    for (name, s) in rows {
+        println!(
+            "| {name} | {:.0} | {} | {} | {:.1} |",
+            s.rps,
+            ms(s.p50),
+            ms(s.p99),
+            s.cpu_us
+        );
+    }
+}
+
+/// `--name N` from the benchmark's arguments, or `default`.
+pub fn arg(name: &str, default: u32) -> u32 {
+    std::env::args()
+        .skip_while(|a| a != name)
+        .nth(1)
+        .map_or(default, |s| s.parse().expect("a number"))
+}

@@ -8,69 +8,19 @@
 //! `scripts/build-filters.sh`; figures are in `docs/filters.md`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use criterion::{Bencher, Criterion, criterion_group, criterion_main};
-use tokio::runtime::Runtime;
+mod common;
+
+use common::{iter_async, runtime};
+use criterion::{Criterion, criterion_group, criterion_main};
 use weir_wasm::{
-    Capabilities, ContextBag, FilterLimits, FilterSpec, HostOptions, Isolation, LoadedFilter,
-    LogInfo, OnError, RequestView, ResponseView, WasmHost,
+    Capabilities, ContextBag, HostOptions, Isolation, LoadedFilter, LogInfo, RequestView,
+    ResponseView, WasmHost,
 };
 
-fn module(file: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../filters/target/wasm32-wasip2/release")
-        .join(file);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/build-filters.sh first",
-        path.display()
-    );
-    path
-}
-
 fn load(host: &WasmHost, file: &str, config: &str, isolation: Isolation) -> Arc<LoadedFilter> {
-    let spec = FilterSpec {
-        name: file.to_owned(),
-        module: module(file),
-        config_json: config.to_owned(),
-        limits: FilterLimits {
-            call_deadline: Duration::from_millis(100),
-            memory_bytes: 64 << 20,
-            max_body_bytes: 1 << 20,
-            recycle_after: u32::MAX,
-            max_idle_instances: 16,
-            max_concurrent_calls: 100,
-        },
-        on_error: OnError::FailClosed,
-        isolation,
-        circuit_breaker: weir_config::CircuitBreaker::default(),
-        capabilities: Capabilities::default(),
-    };
-    host.block_on(host.load_filter(spec, None))
-        .expect("filter loads")
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Times `iters` sequential awaits of `call` inside one task.
-fn iter_async<F: AsyncFnMut()>(b: &mut Bencher, rt: &Runtime, mut call: F) {
-    b.iter_custom(|iters| {
-        rt.block_on(async {
-            let started = Instant::now();
-            for _ in 0..iters {
-                call().await;
-            }
-            started.elapsed()
-        })
-    })
+    common::load(host, file, config, isolation, Capabilities::default())
 }
 
 fn request() -> RequestView {

@@ -15,70 +15,46 @@
 //! `cargo test -p weir-wasm --bench jwt_verify -- --bench`. Figures are in
 //! `docs/filters/jwt-auth.md`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use criterion::{Bencher, Criterion, criterion_group, criterion_main};
+mod common;
+
+use common::iter_async;
+use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::LineEnding;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
-use tokio::runtime::Runtime;
 use weir_wasm::{
-    Capabilities, ContextBag, Decision, FilterLimits, FilterSpec, HostOptions, Isolation,
-    LoadedFilter, OnError, RequestView, WasmHost,
+    Capabilities, ContextBag, Decision, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
 };
 
 const ISSUER: &str = "https://issuer.bench";
 const AUDIENCE: &str = "bench-api";
 const HMAC_SECRET: &[u8] = b"a-benchmark-hmac-secret-of-at-least-32-bytes";
 
-fn module(file: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../filters/target/wasm32-wasip2/release")
-        .join(file);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/build-filters.sh first",
-        path.display()
-    );
-    path
-}
-
 fn load(host: &WasmHost, file: &str, config: &Value) -> Arc<LoadedFilter> {
-    // jwt-auth imports the secrets and outbound-HTTP capabilities, so both
-    // must be granted for it to load (the benchmark uses neither's network).
+    // jwt-auth imports the secrets and outbound-HTTP capabilities; listing
+    // them lets it load (the benchmark makes no outbound request).
     let capabilities = Capabilities {
         secrets: Some([("hmac".to_owned(), Arc::<[u8]>::from(HMAC_SECRET))].into()),
         http: Some(weir_config::HttpGrant {
-            allow: vec!["http://127.0.0.1:9".parse().expect("origin")],
+            allow: Vec::new(),
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
             max_response_bytes: 1 << 20,
         }),
         ..Capabilities::default()
     };
-    let spec = FilterSpec {
-        name: file.to_owned(),
-        module: module(file),
-        config_json: config.to_string(),
-        limits: FilterLimits {
-            call_deadline: Duration::from_secs(1),
-            memory_bytes: 64 << 20,
-            max_body_bytes: 1 << 20,
-            recycle_after: u32::MAX,
-            max_idle_instances: 16,
-            max_concurrent_calls: 100,
-        },
-        on_error: OnError::FailClosed,
-        isolation: Isolation::Pooled,
-        circuit_breaker: weir_config::CircuitBreaker::default(),
+    common::load(
+        host,
+        file,
+        &config.to_string(),
+        Isolation::Pooled,
         capabilities,
-    };
-    host.block_on(host.load_filter(spec, None))
-        .expect("filter loads")
+    )
 }
 
 fn request(token: &str) -> RequestView {
@@ -145,24 +121,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn iter_async<F: AsyncFnMut()>(b: &mut Bencher, rt: &Runtime, mut call: F) {
-    b.iter_custom(|iters| {
-        rt.block_on(async {
-            let started = Instant::now();
-            for _ in 0..iters {
-                call().await;
-            }
-            started.elapsed()
-        })
-    })
-}
-
 fn verify(c: &mut Criterion) {
     let host = WasmHost::new(HostOptions::default()).expect("engine");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let cases = cases();
 
     let mut native = c.benchmark_group("native");
