@@ -12,11 +12,12 @@ cargo fmt --manifest-path filters/Cargo.toml --all --check
 
 echo "== filters: build and clippy"
 scripts/build-filters.sh
+scripts/build-language-filters.sh
 (cd filters && cargo clippy --release --target wasm32-wasip2 --target-dir target --quiet -- -D warnings)
 # Filter crates' own unit tests of pure logic run natively (their host calls
 # are only linked into the Wasm build).
 host=$(rustc -vV | sed -n 's/^host: //p')
-(cd filters && cargo test --target "$host" --target-dir target --quiet -p key-auth -p cors)
+(cd filters && cargo test --target "$host" --target-dir target --quiet -p key-auth -p cors -p jwt-auth)
 
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -127,7 +127,9 @@ async fn memory_store_expires_keys_and_stays_bounded() {
             &gw,
             "set",
             "short",
-            &[("x-kv-value", "v"), ("x-kv-ttl-ms", "150")]
+            // Long enough that the next request reads it on a loaded
+            // machine; the loop below then waits for it to expire.
+            &[("x-kv-value", "v"), ("x-kv-ttl-ms", "1000")]
         )
         .await
         .1,

@@ -174,6 +174,10 @@ async fn bodies_are_replaced_with_framing_kept_right() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    // The new body's length is unknown when the header goes out: chunked,
+    // not a body ended by closing the connection.
+    assert_eq!(resp.headers()["transfer-encoding"], "chunked");
+    assert!(!resp.headers().contains_key("content-length"));
     // The request body was upper-cased on the way in, wrapped on the way out.
     assert_eq!(resp.text().await.unwrap(), "[HELLO BODY]");
 

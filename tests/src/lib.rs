@@ -4,6 +4,8 @@
 //! Waiting is always for an observable event (a port accepting, a response
 //! arriving), each with a deadline; never a fixed sleep.
 
+pub mod many_routes;
+pub mod recording_upstream;
 pub mod redis;
 pub mod upstream;
 pub mod wrk;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use recording_upstream::RecordingUpstream;
 pub use redis::RedisServer;
 pub use upstream::Upstream;
 

@@ -7,13 +7,18 @@
 //! - `/download?bytes=N`: streams N bytes
 //! - `/upload`: counts the streamed request body, answers the count
 //! - `/echo-body`: answers the request body as is
+//! - `/fixed?bytes=N`: N bytes of `x` in one piece (`text/plain`), the same
+//!   answer every time: the benchmarks' fixed-size response
+//! - `/json?bytes=N`: a JSON document of exactly N bytes (`application/json`;
+//!   at least about 200), with `user`, `debug` and `items` members for
+//!   body transforms to edit
 //! - anything else: JSON describing the request (upstream name, method, path,
 //!   query, headers, body length)
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -31,6 +36,9 @@ struct Shared {
     name: String,
     healthy: Arc<AtomicBool>,
     hits: Arc<AtomicUsize>,
+    /// `/json` documents by size: built once, so the upstream's own cost
+    /// stays small beside the proxies it feeds in the benchmarks.
+    json_bodies: Arc<Mutex<BTreeMap<u64, Bytes>>>,
 }
 
 pub struct Upstream {
@@ -57,6 +65,7 @@ impl Upstream {
             name: name.to_owned(),
             healthy: Arc::new(AtomicBool::new(true)),
             hits: Arc::new(AtomicUsize::new(0)),
+            json_bodies: Arc::default(),
         };
         let (stop, task) = serve(listener, shared.clone());
         Upstream {
@@ -115,6 +124,8 @@ fn serve(
         .route("/download", get(download))
         .route("/upload", any(upload))
         .route("/echo-body", any(echo_body))
+        .route("/fixed", get(fixed))
+        .route("/json", get(json_document))
         .fallback(describe)
         .with_state(shared);
     let task = tokio::spawn(async move {
@@ -189,6 +200,57 @@ async fn upload(State(s): State<Shared>, body: Body) -> String {
 async fn echo_body(State(s): State<Shared>, body: Bytes) -> Bytes {
     s.hits.fetch_add(1, Ordering::SeqCst);
     body
+}
+
+async fn fixed(State(s): State<Shared>, Query(q): Query<BTreeMap<String, usize>>) -> Response {
+    s.hits.fetch_add(1, Ordering::SeqCst);
+    let len = q.get("bytes").copied().unwrap_or(512);
+    Response::builder()
+        .header("content-type", "text/plain")
+        .body(Body::from(vec![b'x'; len]))
+        .expect("fixed response")
+}
+
+async fn json_document(
+    State(s): State<Shared>,
+    Query(q): Query<BTreeMap<String, u64>>,
+) -> Response {
+    s.hits.fetch_add(1, Ordering::SeqCst);
+    let len = q.get("bytes").copied().unwrap_or(10 * 1024);
+    let body = s
+        .json_bodies
+        .lock()
+        .expect("json body cache")
+        .entry(len)
+        .or_insert_with(|| json_of_len(len))
+        .clone();
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("json response")
+}
+
+/// A JSON object of exactly `len` bytes when `len` leaves room for its fixed
+/// members (padded with a `pad` string), or the smallest such object.
+fn json_of_len(len: u64) -> Bytes {
+    let items: Vec<serde_json::Value> = (0..len / 50)
+        .map(|i| serde_json::json!({ "id": i, "name": format!("item {i}"), "price": i * 3 % 97 }))
+        .collect();
+    let mut doc = serde_json::json!({
+        "user": { "id": 42, "name": "Ada", "email": "ada@example.com" },
+        "debug": { "trace": "on", "node": "upstream-1" },
+        "items": items,
+        "pad": "",
+    });
+    let mut text = doc.to_string();
+    // Drop items until the padding can make up the rest.
+    while text.len() as u64 > len && doc["items"].as_array().is_some_and(|a| !a.is_empty()) {
+        doc["items"].as_array_mut().expect("items").pop();
+        text = doc.to_string();
+    }
+    let pad = len.saturating_sub(text.len() as u64) as usize;
+    doc["pad"] = serde_json::Value::String("x".repeat(pad));
+    Bytes::from(doc.to_string())
 }
 
 async fn describe(

@@ -14,6 +14,9 @@ pub struct Load {
     pub p99: Duration,
     /// Answers that were not 2xx or 3xx.
     pub non_2xx: u64,
+    /// Connections that failed to connect, read or write, or timed out
+    /// (wrk's `Socket errors`, all kinds summed).
+    pub socket_errors: u64,
 }
 
 /// Pins every thread of a process to `cpu` (util-linux `taskset`).
@@ -75,7 +78,16 @@ pub fn parse(out: Output) -> Load {
         p50: duration(&field("50%")),
         p99: duration(&field("99%")),
         non_2xx: find("Non-2xx or 3xx responses:").map_or(0, |n| n.parse().expect("a count")),
+        socket_errors: find("Socket errors:").map_or(0, |errors| socket_errors(&errors)),
     }
+}
+
+/// wrk's `connect 0, read 3, write 0, timeout 1`, summed.
+fn socket_errors(text: &str) -> u64 {
+    text.split(',')
+        .filter_map(|kind| kind.split_whitespace().nth(1))
+        .map(|n| n.parse::<u64>().expect("a count"))
+        .sum()
 }
 
 /// wrk's `12.34ms`, `850.00us`, `1.20s`.

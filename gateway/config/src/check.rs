@@ -200,6 +200,13 @@ fn listeners(c: &mut Checker, expiry_warning: Duration) -> Vec<Listener> {
             &path.key("limits").key("max_header_bytes"),
             max_header_bytes as u64,
         );
+        let max_request_line = limits
+            .and_then(|l| l.max_request_line)
+            .map_or(8 * 1024, |s| s.0 as usize);
+        c.at_least_one(
+            &path.key("limits").key("max_request_line"),
+            max_request_line as u64,
+        );
         let mut trusted_proxies = Vec::new();
         for (i, text) in file.trusted_proxies.iter().enumerate() {
             match parse_net(text) {
@@ -220,6 +227,7 @@ fn listeners(c: &mut Checker, expiry_warning: Duration) -> Vec<Listener> {
                 http2: file.http2.unwrap_or(file.tls.is_some()),
                 limits: RequestLimits {
                     max_header_bytes,
+                    max_request_line,
                     max_body_bytes: limits.and_then(|l| l.max_body_bytes).map(|s| s.0),
                 },
                 trusted_proxies,

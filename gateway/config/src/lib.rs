@@ -15,6 +15,8 @@ mod units;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use model::*;
+/// A YAML node as JSON, typed the way filter configs are (see `parse::to_json`).
+pub use parse::to_json as yaml_to_json;
 
 use std::path::Path;
 

@@ -99,6 +99,8 @@ pub struct Certificate {
 pub struct RequestLimits {
     /// Sum of header name and value bytes; over it the client gets 431.
     pub max_header_bytes: usize,
+    /// Bytes of an HTTP/1 request line; over it the client gets 414.
+    pub max_request_line: usize,
     /// Request body bytes; over it the client gets 413. `None`: unlimited.
     pub max_body_bytes: Option<u64>,
 }

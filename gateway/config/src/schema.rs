@@ -150,6 +150,8 @@ pub struct CertificateFile {
 pub struct LimitsFile {
     /// Total request header bytes; over it: 431. Default 64KiB.
     pub max_header_bytes: Option<ByteSize>,
+    /// HTTP/1 request line (method, target and version) bytes; over it: 414. Default 8KiB.
+    pub max_request_line: Option<ByteSize>,
     /// Request body bytes; over it: 413. Default: unlimited.
     pub max_body_bytes: Option<ByteSize>,
 }

@@ -103,22 +103,33 @@ fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
 /// `Upgrade`. Pingora's headers keep their own case map, so callers remove
 /// these through its API.
 pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<String> {
+    // Runs twice per request: only names actually present are allocated,
+    // which for most messages is none.
     let mut names: Vec<String> = headers
         .get_all(http::header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
+        .map(str::trim)
         .filter(|t| {
-            !(t.is_empty() || upgrade && t == "upgrade") && t != "close" && t != "keep-alive"
+            let kept = t.is_empty()
+                || t.eq_ignore_ascii_case("close")
+                || t.eq_ignore_ascii_case("keep-alive")
+                || upgrade && t.eq_ignore_ascii_case("upgrade");
+            !kept && headers.contains_key(*t)
         })
+        .map(str::to_ascii_lowercase)
         .collect();
-    names.extend(HOP_BY_HOP.iter().map(|n| n.to_string()));
-    if !upgrade {
-        names.push("upgrade".into());
-        names.push("connection".into());
+    let fixed: &[&str] = if upgrade {
+        &[]
+    } else {
+        &["upgrade", "connection"]
+    };
+    for name in HOP_BY_HOP.iter().chain(fixed) {
+        if headers.contains_key(*name) && !names.iter().any(|n| n == name) {
+            names.push((*name).to_owned());
+        }
     }
-    names.retain(|n| headers.contains_key(n.as_str()));
     names
 }
 

@@ -4,10 +4,12 @@
 pub mod access_log;
 pub mod admin;
 mod admin_views;
-mod chain;
+pub mod chain;
 mod client_gone;
 pub mod drain;
+mod filter_views;
 mod forwarded;
+mod http_strict;
 mod inline;
 pub mod metrics;
 pub mod otel;

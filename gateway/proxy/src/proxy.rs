@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::protocols::http::ServerSession;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
-use weir_wasm::{HeaderEdit, LogInfo, RequestView, ResponseView};
+use weir_wasm::LogInfo;
 
 use crate::chain::{self, ChainRun, Outcome};
+use crate::filter_views;
 use crate::forwarded;
+use crate::http_strict;
 use crate::respond::{self, LocalResponse};
 use crate::router::{self, RequestFacts};
 use crate::snapshot::{Action, RouteEntry, Snapshot, SnapshotStore};
@@ -162,23 +163,10 @@ impl ProxyHttp for WeirProxy {
             &session.req_header().headers,
             &listener.trusted_proxies,
         );
-        if conflicting_framing(session) {
-            // Ambiguous framing is how requests are smuggled past proxies.
-            return self
-                .respond_error(
-                    session,
-                    ctx,
-                    400,
-                    "both Content-Length and Transfer-Encoding",
-                )
-                .await;
+        if let Err(refusal) = http_strict::enforce(session, &listener.limits) {
+            return self.refuse(session, ctx, refusal).await;
         }
         let req = session.req_header();
-        if header_bytes(req) > listener.limits.max_header_bytes {
-            return self
-                .respond_error(session, ctx, 431, "request headers too large")
-                .await;
-        }
         if let (Some(max), Some(len)) = (listener.limits.max_body_bytes, content_length(req))
             && len > max
         {
@@ -195,11 +183,7 @@ impl ProxyHttp for WeirProxy {
             headers: &req.headers,
             query: req.uri.query(),
         };
-        let Some(index) = snapshot
-            .routes
-            .iter()
-            .position(|r| router::matches(&r.matcher, &facts))
-        else {
+        let Some(index) = snapshot.find_route(&facts) else {
             return self.respond_error(session, ctx, 404, "no route").await;
         };
         ctx.route = Some(index);
@@ -212,7 +196,8 @@ impl ProxyHttp for WeirProxy {
                 .await;
         }
         if !route.chain.is_empty() {
-            let view = request_view(session.req_header(), ctx);
+            let view =
+                filter_views::request_view(session.req_header(), ctx.client_ip, &ctx.request_id);
             let mut run = ChainRun::new(&route.chain, view);
             trace_context::start_chain(&mut run, ctx.trace.as_ref());
             let outcome = if route.chain.phases.request_headers {
@@ -220,7 +205,7 @@ impl ProxyHttp for WeirProxy {
             } else {
                 Outcome::Continue
             };
-            apply_request_edits(session.req_header_mut(), &mut run.request)?;
+            filter_views::apply_request_edits(session.req_header_mut(), &mut run.request)?;
             if route.chain.phases.request_body {
                 ctx.request_body = Some(Vec::new());
             }
@@ -461,7 +446,7 @@ impl ProxyHttp for WeirProxy {
                 .chain
                 .phases;
             if phases.response_headers {
-                match run_response_headers(chain, upstream).await {
+                match filter_views::run_response_headers(chain, upstream).await {
                     Ok(()) => {}
                     Err(replacement) => {
                         let mut header = replacement.header()?;
@@ -473,10 +458,10 @@ impl ProxyHttp for WeirProxy {
             } else if phases.response_body || phases.log {
                 // Filters of the later phases read the response's status and
                 // headers too, as they went to the client.
-                chain.response = response_view(upstream);
+                chain.response = filter_views::response_view(upstream);
             }
             if phases.response_body && ctx.response_replacement.is_none() {
-                upstream.remove_header(&http::header::CONTENT_LENGTH);
+                filter_views::reframe_for_body_filters(upstream, session.req_header().version)?;
                 ctx.response_body = Some(Vec::new());
             }
         }
@@ -724,6 +709,19 @@ fn export_spans(session: &Session, ctx: &RequestCtx, status: u16, tls: bool) {
 }
 
 impl WeirProxy {
+    /// Answers a request `http_strict` refused and closes the connection:
+    /// what follows in it cannot be trusted to be a request.
+    async fn refuse(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        refusal: http_strict::Refusal,
+    ) -> pingora::Result<bool> {
+        session.set_keepalive(None);
+        self.respond_error(session, ctx, refusal.status, refusal.reason)
+            .await
+    }
+
     async fn respond_error(
         &self,
         session: &mut Session,
@@ -747,107 +745,19 @@ impl WeirProxy {
         let mut body = response.body;
         let wants_headers = ctx.route().is_some_and(|r| r.chain.phases.response_headers);
         if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers)
-            && let Err(replacement) = run_response_headers(chain, &mut header).await
+            && let Err(replacement) = filter_views::run_response_headers(chain, &mut header).await
         {
             header = replacement.header()?;
             body = replacement.body;
         }
         if let (Some(chain), false) = (ctx.chain.as_mut(), wants_headers) {
-            chain.response = response_view(&header);
+            chain.response = filter_views::response_view(&header);
         }
         ctx.status = header.status.as_u16();
         ctx.response_body_bytes += body.len() as u64;
         respond::write(session, header, body, &ctx.request_id).await?;
         Ok(true)
     }
-}
-
-/// What filters see of a response.
-fn response_view(header: &ResponseHeader) -> ResponseView {
-    ResponseView {
-        status: header.status.as_u16(),
-        headers: header.headers.clone(),
-        status_changed: false,
-        edits: Vec::new(),
-    }
-}
-
-/// Runs `on-response-headers` over `header` and applies the edits. `Err` holds
-/// the response to send instead (a filter answered, or one failed closed).
-async fn run_response_headers(
-    chain: &mut ChainRun,
-    header: &mut ResponseHeader,
-) -> Result<(), LocalResponse> {
-    chain.response = response_view(header);
-    match chain.on_response_headers().await {
-        Outcome::Continue => {
-            let view = &mut chain.response;
-            if view.status_changed {
-                let _ = header.set_status(view.status);
-            }
-            for edit in view.edits.drain(..) {
-                let applied = match edit {
-                    HeaderEdit::Set(n, v) => header.insert_header(n, v),
-                    HeaderEdit::Append(n, v) => header.append_header(n, v).map(|_| ()),
-                    HeaderEdit::Remove(n) => {
-                        header.remove_header(&n);
-                        Ok(())
-                    }
-                };
-                if let Err(err) = applied {
-                    tracing::warn!("cannot apply a filter's response header edit: {err}");
-                }
-            }
-            Ok(())
-        }
-        Outcome::Respond(r) => Err(LocalResponse::from_filter(r)),
-        Outcome::Failed { filter, .. } => Err(LocalResponse::error(
-            503,
-            &format!("filter {filter:?} failed"),
-            &chain.request.request_id,
-        )),
-    }
-}
-
-fn request_view(req: &RequestHeader, ctx: &RequestCtx) -> RequestView {
-    RequestView {
-        method: req.method.as_str().to_owned(),
-        path: req.uri.path().to_owned(),
-        query: req.uri.query().map(str::to_owned),
-        headers: req.headers.clone(),
-        client_ip: ctx.client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
-        request_id: ctx.request_id.clone(),
-        uri_changed: false,
-        edits: Vec::new(),
-    }
-}
-
-/// Replays the request-header filters' edits onto Pingora's header, which is
-/// what goes upstream.
-fn apply_request_edits(req: &mut RequestHeader, view: &mut RequestView) -> pingora::Result<()> {
-    for edit in view.edits.drain(..) {
-        match edit {
-            HeaderEdit::Set(n, v) => req.insert_header(n, v)?,
-            HeaderEdit::Append(n, v) => {
-                req.append_header(n, v)?;
-            }
-            HeaderEdit::Remove(n) => {
-                req.remove_header(&n);
-            }
-        }
-    }
-    if view.uri_changed {
-        view.uri_changed = false;
-        let path_and_query = match &view.query {
-            Some(q) => format!("{}?{q}", view.path),
-            None => view.path.clone(),
-        };
-        let uri = path_and_query.parse().map_err(|_| {
-            Error::explain(ErrorType::InternalError, "a filter set an invalid path")
-        })?;
-        req.set_uri(uri);
-    }
-    Ok(())
 }
 
 /// Incoming `X-Request-Id` if it is sane, else a new UUID.
@@ -858,31 +768,6 @@ fn request_id(req: &RequestHeader) -> String {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-}
-
-/// Whether an HTTP/1 request came with both `Content-Length` and
-/// `Transfer-Encoding`. Pingora drops the `Content-Length` while parsing
-/// (chunked wins), so the raw header block is what still shows it.
-fn conflicting_framing(session: &Session) -> bool {
-    let ServerSession::H1(h1) = session.as_downstream() else {
-        return false;
-    };
-    let raw = h1.get_headers_raw_bytes();
-    let has = |wanted: &[u8]| {
-        raw.split(|&b| b == b'\n').any(|line| {
-            line.iter()
-                .position(|&b| b == b':')
-                .is_some_and(|colon| line[..colon].trim_ascii().eq_ignore_ascii_case(wanted))
-        })
-    };
-    has(b"content-length") && has(b"transfer-encoding")
-}
-
-fn header_bytes(req: &RequestHeader) -> usize {
-    req.headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
-        .sum()
 }
 
 fn content_length(req: &RequestHeader) -> Option<u64> {

@@ -1,9 +1,21 @@
 //! Route matching. Routes arrive in evaluation order (priority, then
-//! specificity, then file order; see weir-config's `order`); the first route
-//! whose every condition holds wins.
+//! specificity, then file order; see weir-config's `order_key`); the first
+//! route whose every condition holds wins. `matches` is the whole truth of
+//! one route; the [`RouteIndex`] finds which routes are worth asking.
+
+#[cfg(test)]
+mod equivalence_tests;
+mod index;
+#[cfg(test)]
+mod index_tests;
+mod prefixes;
+#[cfg(test)]
+mod testing;
 
 use http::HeaderMap;
 use weir_config::{HostMatch, PathMatch, RouteMatch, ValueMatch};
+
+pub use index::RouteIndex;
 
 /// What a route matches on, read once from the request.
 pub struct RequestFacts<'a> {

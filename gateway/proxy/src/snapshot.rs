@@ -13,6 +13,7 @@ use weir_config::{Config, DirectResponse, Filter, KvBackend, Route, RouteAction,
 use weir_wasm::{Capabilities, FilterSpec, LoadedFilter, Phases, WasmHost};
 
 use crate::metrics::{FilterMetrics, RouteMetrics, UpstreamMetrics};
+use crate::router::{self, RequestFacts, RouteIndex};
 use crate::tls::SniCertificates;
 use crate::upstream::Pool;
 
@@ -24,6 +25,8 @@ pub struct Snapshot {
     pub config: Arc<Config>,
     /// In evaluation order.
     pub routes: Vec<RouteEntry>,
+    /// Finds the first of `routes` a request matches without trying them all.
+    pub route_index: RouteIndex,
     pub pools: HashMap<String, Arc<Pool>>,
     pub filters: HashMap<String, Arc<LoadedFilter>>,
     /// Key-value stores by name, with the definition they were built from.
@@ -33,6 +36,15 @@ pub struct Snapshot {
     pub certificates: HashMap<String, Arc<SniCertificates>>,
     /// Metric handles of requests no route matched.
     pub unmatched: RouteMetrics,
+}
+
+impl Snapshot {
+    /// The index in `routes` of the route that handles `req`: the first, in
+    /// evaluation order, whose every condition holds.
+    pub fn find_route(&self, req: &RequestFacts<'_>) -> Option<usize> {
+        self.route_index
+            .find(req, |i| router::matches(&self.routes[i].matcher, req))
+    }
 }
 
 pub struct RouteEntry {
@@ -165,6 +177,7 @@ pub async fn build(
         .iter()
         .map(|route| route_entry(route, &config.global_chain, &pools, &filters, &metrics))
         .collect();
+    let route_index = RouteIndex::build(config.routes.iter().map(|r| &r.matcher));
 
     Ok(Snapshot {
         generation,
@@ -172,6 +185,7 @@ pub async fn build(
         loaded_at: SystemTime::now(),
         config: Arc::new(config),
         routes,
+        route_index,
         pools,
         filters,
         stores,

@@ -158,7 +158,13 @@ fn verify(c: &mut Criterion) {
                 .unwrap();
         })
     });
-    for case in &cases {
+    // Every call verifies (the verified-token cache off), then the same
+    // token again and again with the cache on: what a returning client costs.
+    let variants = [("", 0), (" cached", 1024)];
+    for (case, (suffix, cache_entries)) in cases
+        .iter()
+        .flat_map(|case| variants.iter().map(move |v| (case, v)))
+    {
         let config = json!({
             "providers": [{
                 "issuer": ISSUER,
@@ -167,10 +173,11 @@ fn verify(c: &mut Criterion) {
                 "keys": case.provider_keys,
             }],
             "forward": [{ "claim": "sub", "header": "x-user-id" }],
+            "cache": { "max_entries": cache_entries },
         });
         let filter = load(&host, "jwt_auth.wasm", &config);
         let mut instance = rt.block_on(filter.checkout()).expect("instance");
-        wasm.bench_function(case.name, |b| {
+        wasm.bench_function(format!("{}{suffix}", case.name), |b| {
             iter_async(b, &rt, async || {
                 let mut req = request(&case.token);
                 let decision = instance

@@ -120,6 +120,10 @@ fn engine_config(options: &HostOptions) -> Config {
     config.epoch_interruption(true);
     // Copy-on-write memory images make instantiation cheap.
     config.memory_init_cow(true);
+    // `perf` names the filters' compiled functions from /tmp/perf-<pid>.map.
+    if std::env::var_os("WEIR_PERF_MAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let mut pooling = PoolingAllocationConfig::default();
     let instances = options.max_instances;
     pooling.total_component_instances(instances);

@@ -56,12 +56,12 @@ impl Warm {
             }
         });
         let deadline = spec.limits.call_deadline;
-        start_call(&mut store, deadline);
-        let bindings = bounded(deadline, filter.pre.instantiate_async(&mut store))
+        let ends = start_call(&mut store, deadline);
+        let bindings = bounded(ends, filter.pre.instantiate_async(&mut store))
             .await
             .map_err(|err| StartError::Call(CallError::Instantiate(format!("{err:#}"))))?;
-        start_call(&mut store, deadline);
-        let phases = bounded(deadline, bindings.call_init(&mut store, &spec.config_json))
+        let ends = start_call(&mut store, deadline);
+        let phases = bounded(ends, bindings.call_init(&mut store, &spec.config_json))
             .await
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
@@ -74,37 +74,48 @@ impl Warm {
     }
 }
 
-/// Arms the deadline of the call about to start.
-fn start_call(store: &mut Store<HostState>, deadline: Duration) {
-    store.data_mut().deadline = Instant::now() + deadline;
+/// Arms the deadline of the call about to start; returns when it ends.
+fn start_call(store: &mut Store<HostState>, deadline: Duration) -> Instant {
+    let ends = Instant::now() + deadline;
+    store.data_mut().deadline = ends;
     store.set_epoch_deadline(1);
+    ends
 }
 
 /// Runs a guest call with its deadline, also while it waits in a host call
 /// (where no epoch check runs), and turns a panic in a host function it
 /// reached into an error: the instance is then discarded like after a trap,
 /// and the worker thread serving the request lives on.
+///
+/// Most calls complete at their first poll (they never wait on I/O), so the
+/// timer that bounds a waiting call is only armed for one that did not.
 async fn bounded<R>(
-    deadline: Duration,
+    ends: Instant,
     call: impl Future<Output = wasmtime::Result<R>>,
 ) -> wasmtime::Result<R> {
-    let guarded = std::panic::AssertUnwindSafe(call).catch_unwind();
-    // A tick of slack: a running guest is stopped by the epoch check first,
-    // which tells a deadline from a trap the same way in both cases.
-    match tokio::time::timeout(deadline + EPOCH_TICK, guarded).await {
-        Err(_elapsed) => Err(wasmtime::Trap::Interrupt.into()),
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(wasmtime::format_err!(
-                "host panicked during the call: {message}"
-            ))
+    let mut guarded = std::pin::pin!(std::panic::AssertUnwindSafe(call).catch_unwind());
+    let outcome = match futures::poll!(guarded.as_mut()) {
+        std::task::Poll::Ready(outcome) => outcome,
+        // A tick of slack: a running guest is stopped by the epoch check
+        // first, which tells a deadline from a trap the same way in both cases.
+        std::task::Poll::Pending => {
+            let at = tokio::time::Instant::from_std(ends + EPOCH_TICK);
+            match tokio::time::timeout_at(at, guarded).await {
+                Err(_elapsed) => return Err(wasmtime::Trap::Interrupt.into()),
+                Ok(outcome) => outcome,
+            }
         }
-    }
+    };
+    outcome.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(wasmtime::format_err!(
+            "host panicked during the call: {message}"
+        ))
+    })
 }
 
 /// One phase call, with what it takes beyond the request and response.
@@ -289,9 +300,8 @@ impl FilterInstance {
         if let Some(resp) = resp.as_deref_mut() {
             std::mem::swap(&mut data.response, resp);
         }
-        let deadline = filter.spec.limits.call_deadline;
-        start_call(&mut warm.store, deadline);
-        let result = bounded(deadline, invoke(&warm.bindings, &mut warm.store, phase))
+        let ends = start_call(&mut warm.store, filter.spec.limits.call_deadline);
+        let result = bounded(ends, invoke(&warm.bindings, &mut warm.store, phase))
             .await
             .map_err(CallError::from_wasmtime);
         let data = warm.store.data_mut();

@@ -137,8 +137,12 @@ async fn cached_keys_keep_working_when_a_refresh_fails() {
 
     server.set_up(false);
     let before = server.fetches();
-    for _ in 0..3 {
-        let reply = site.with_token(&token).await;
+    for i in 0..3 {
+        // A new token each time: a verified one would come from the
+        // verified-token cache without touching the keys.
+        let mut claims = claims(IDP);
+        claims["jti"] = json!(i);
+        let reply = site.with_token(&key.sign(&claims)).await;
         assert_eq!(reply.status, 200, "the cached keys still verify");
     }
     assert!(

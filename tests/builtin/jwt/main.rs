@@ -3,6 +3,7 @@
 //! `jsonwebtoken` by keys generated for the run.
 
 mod attacks;
+mod cache;
 mod check;
 mod jwks;
 mod jwks_server;

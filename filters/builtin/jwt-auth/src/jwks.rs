@@ -25,6 +25,8 @@ pub struct RemoteKeys {
     keys: Option<KeySet>,
     fetched_at: Option<Instant>,
     last_attempt: Option<Instant>,
+    /// Successful fetches so far: each may have changed the keys.
+    fetches: u64,
 }
 
 impl RemoteKeys {
@@ -49,6 +51,7 @@ impl RemoteKeys {
             keys: None,
             fetched_at: None,
             last_attempt: None,
+            fetches: 0,
         })
     }
 
@@ -72,6 +75,11 @@ impl RemoteKeys {
         self.may_fetch() && self.fetch("unknown kid")
     }
 
+    /// Changes whenever a fetch may have changed the keys.
+    pub fn generation(&self) -> u64 {
+        self.fetches
+    }
+
     fn may_fetch(&self) -> bool {
         self.last_attempt
             .is_none_or(|at| at.elapsed() >= self.min_refetch_interval)
@@ -88,6 +96,7 @@ impl RemoteKeys {
                 log::debug(&format!("JWKS {} fetched ({why})", self.url));
                 self.keys = Some(keys);
                 self.fetched_at = Some(Instant::now());
+                self.fetches += 1;
                 true
             }
             Err(reason) => {

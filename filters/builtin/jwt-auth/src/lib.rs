@@ -7,6 +7,7 @@
 //! The signature itself is computed by weir natively (`host_crypto`). See
 //! `docs/filters/jwt-auth.md`.
 
+mod cache;
 mod challenge;
 mod forward;
 mod host_crypto;
@@ -21,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use weir_filter_sdk::{Config, Decision, Filter, Phases, Request, export_filter, log};
 
+use crate::cache::VerifiedTokens;
 use crate::forward::Forwarding;
 use crate::provider::{ClaimRules, Provider, Verdict};
 use crate::settings::{Settings, TokenSource};
@@ -31,6 +33,7 @@ struct JwtAuth {
     forwarding: Forwarding,
     realm: String,
     max_token_bytes: usize,
+    verified: VerifiedTokens,
 }
 
 impl Filter for JwtAuth {
@@ -75,6 +78,11 @@ impl Filter for JwtAuth {
             forwarding: Forwarding::new(settings.forward)?,
             realm: settings.realm,
             max_token_bytes: settings.max_token_bytes,
+            verified: VerifiedTokens::new(
+                settings.cache.max_entries,
+                settings.cache.ttl,
+                settings.leeway,
+            ),
         })
     }
 
@@ -86,9 +94,19 @@ impl Filter for JwtAuth {
         let Some(token) = token::find(req, &self.sources) else {
             return challenge::missing_token(&self.realm);
         };
-        match self.verify(&token) {
+        let now = unix_now();
+        if let Some(claims) = self.verified.get(&token, now) {
+            self.forwarding.apply(req, claims);
+            return Decision::Continue;
+        }
+        let verdict = self.verify(&token);
+        // Verifying may have fetched new keys: cached tokens are checked again.
+        self.verified
+            .keys_are(self.providers.iter().map(Provider::key_generation).sum());
+        match verdict {
             Verdict::Valid(claims) => {
                 self.forwarding.apply(req, &claims);
+                self.verified.insert(&token, &claims, now);
                 Decision::Continue
             }
             Verdict::Invalid(reason) => {
@@ -131,6 +149,12 @@ impl JwtAuth {
             None => Verdict::Invalid(format!("no provider for issuer {issuer:?}")),
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The `iss` of a token whose signature is not checked yet: used only to

@@ -98,6 +98,14 @@ impl Provider {
         })
     }
 
+    /// Changes whenever this provider's keys may have changed.
+    pub fn key_generation(&self) -> u64 {
+        match &self.keys {
+            Keys::Fixed(_) => 0,
+            Keys::Remote(remote) => remote.generation(),
+        }
+    }
+
     pub fn verify(&mut self, token: &str, header: &Header) -> Verdict {
         let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == header.alg) else {
             return Verdict::Invalid(format!(

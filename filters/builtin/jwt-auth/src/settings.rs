@@ -30,6 +30,29 @@ pub struct Settings {
     /// Longer tokens are refused before any parsing.
     #[serde(default = "default_max_token_bytes")]
     pub max_token_bytes: usize,
+    /// Tokens verified recently, kept per instance (see cache.rs).
+    #[serde(default)]
+    pub cache: CacheSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Tokens kept per instance; 0 verifies every token on every request.
+    #[serde(default = "default_cache_entries")]
+    pub max_entries: usize,
+    /// Longest time a verified token is accepted without a new check.
+    #[serde(default = "default_cache_ttl", deserialize_with = "duration")]
+    pub ttl: Duration,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            max_entries: default_cache_entries(),
+            ttl: default_cache_ttl(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +156,14 @@ fn yes() -> bool {
 
 fn default_max_token_bytes() -> usize {
     8 * 1024
+}
+
+fn default_cache_entries() -> usize {
+    1024
+}
+
+fn default_cache_ttl() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_refresh_interval() -> Duration {

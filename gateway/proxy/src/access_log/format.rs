@@ -70,7 +70,9 @@ pub fn line(
                     Value::None => out.extend_from_slice(b"null"),
                     Value::Str(s) => json_string(out, s),
                     Value::Ip(ip) => {
-                        let _ = write!(out, "\"{ip}\"");
+                        out.push(b'"');
+                        ip_text(out, ip);
+                        out.push(b'"');
                     }
                     Value::Int(n) => int(out, n),
                     Value::Millis(d) => millis(out, d),
@@ -98,9 +100,7 @@ pub fn line(
                 match value(*field, record, now) {
                     Value::None => {}
                     Value::Str(s) => logfmt_string(out, s),
-                    Value::Ip(ip) => {
-                        let _ = write!(out, "{ip}");
-                    }
+                    Value::Ip(ip) => ip_text(out, ip),
                     Value::Int(n) => int(out, n),
                     Value::Millis(d) => millis(out, d),
                     Value::Time(t) => rfc3339(out, t),
@@ -108,6 +108,24 @@ pub fn line(
                 }
             }
             out.push(b'\n');
+        }
+    }
+}
+
+/// IPv4 by hand (two per line, on every request); IPv6 through `fmt`, which
+/// knows its compression rules.
+fn ip_text(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                int(out, octet.into());
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
         }
     }
 }
@@ -301,6 +319,22 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "method=GET path=\"/a \\\"b\\\"\" status=200 trace_id= error=\"bad\\nthing\"\n"
         );
+    }
+
+    #[test]
+    fn addresses_print_as_std_prints_them() {
+        for text in [
+            "0.0.0.0",
+            "10.0.200.1",
+            "255.255.255.255",
+            "::1",
+            "2001:db8::8:800:200c:417a",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut out = Vec::new();
+            ip_text(&mut out, ip);
+            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+        }
     }
 
     #[test]

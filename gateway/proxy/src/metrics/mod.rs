@@ -14,6 +14,7 @@ mod filter;
 mod request;
 mod upstream;
 
+use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -227,8 +228,10 @@ pub fn record_reload(ok: bool, took: Duration) {
 /// config. In-flight requests of `old` still count into the detached
 /// children; those few counts are not exported.
 pub fn retire(old: &Snapshot, new: &Snapshot) {
+    // By name in a set: configs may have tens of thousands of routes.
+    let kept_routes: HashSet<&str> = new.routes.iter().map(|r| r.name.as_str()).collect();
     for route in &old.routes {
-        if !new.routes.iter().any(|r| r.name == route.name) {
+        if !kept_routes.contains(route.name.as_str()) {
             request::remove(families(), &route.name);
         }
     }

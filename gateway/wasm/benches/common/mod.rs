@@ -1,5 +1,7 @@
 //! What the criterion benchmarks share: filters built from `filters/`,
 //! loaded with generous limits, and an async loop to time.
+// Each benchmark binary uses a part of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,9 +33,22 @@ pub fn load(
     isolation: Isolation,
     capabilities: Capabilities,
 ) -> Arc<LoadedFilter> {
-    let spec = FilterSpec {
-        name: file.to_owned(),
-        module: module(file),
+    let spec = spec(file, module(file), config, isolation, capabilities);
+    host.block_on(host.load_filter(spec, None))
+        .expect("filter loads")
+}
+
+/// A fail-closed filter with a 1 s deadline and a pool of 16.
+pub fn spec(
+    name: &str,
+    module: PathBuf,
+    config: &str,
+    isolation: Isolation,
+    capabilities: Capabilities,
+) -> FilterSpec {
+    FilterSpec {
+        name: name.to_owned(),
+        module,
         config_json: config.to_owned(),
         limits: FilterLimits {
             call_deadline: Duration::from_secs(1),
@@ -47,9 +62,7 @@ pub fn load(
         isolation,
         circuit_breaker: weir_config::CircuitBreaker::default(),
         capabilities,
-    };
-    host.block_on(host.load_filter(spec, None))
-        .expect("filter loads")
+    }
 }
 
 pub fn runtime() -> Runtime {

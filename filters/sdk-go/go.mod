@@ -1,0 +1,5 @@
+module weirfilter
+
+go 1.25
+
+require go.bytecodealliance.org/pkg v0.4.0
