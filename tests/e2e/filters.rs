@@ -190,6 +190,13 @@ async fn bodies_are_replaced_with_framing_kept_right() {
         .unwrap();
     assert_eq!(answered.status(), 422);
     assert_eq!(answered.text().await.unwrap(), "got 5 bytes");
+
+    // A request without a body passes the body phase with nothing sent
+    // upstream (an empty write used to log a WARN per request).
+    let get = c.get(gw.url("/echo-body")).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    let logs = gw.logs();
+    assert!(!logs.contains("already finished"), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -399,7 +399,9 @@ impl ProxyHttp for WeirProxy {
         let chain = ctx.chain.as_mut().expect("body buffering implies a chain");
         match chain.on_request_body(&mut whole).await {
             Outcome::Continue => {
-                *body = Some(Bytes::from(whole));
+                // Nothing to send for a request without a body (a GET): an
+                // empty write would meet an upstream body already finished.
+                *body = (!whole.is_empty()).then(|| Bytes::from(whole));
                 Ok(())
             }
             Outcome::Respond(r) => {
