@@ -1,4 +1,5 @@
-//! Log hygiene: a client closing its connection mid-request is not an ERROR.
+//! Log hygiene: a client closing its connection mid-request, or sending a
+//! malformed body, is not an ERROR.
 //! (SIGTERM's behaviour is in shutdown.rs.)
 
 use std::io::Write;
@@ -76,9 +77,20 @@ async fn a_client_closing_mid_request_is_not_an_error() {
         .unwrap();
     logged(&gw, "after-partial");
 
+    // A bad chunk in its body: a 400 for the client, not an ERROR for
+    // the operator (a hostile client could otherwise fill the log).
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.write_all(
+        b"POST /echo-body HTTP/1.1\r\nHost: x\r\nx-request-id: bad-chunk\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    let line = logged(&gw, "bad-chunk");
+    assert_eq!(line["status"], 400, "{line}");
+    drop(conn);
+
     let logs = gw.logs();
     assert!(
         !logs.contains("ERROR"),
-        "a client going away is not an error:\n{logs}"
+        "a client going away or sending a malformed body is not an error:\n{logs}"
     );
 }
