@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-languages.sh
 scripts/build-filters.sh
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/weir-bench-languages-XXXXXX")

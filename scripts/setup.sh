@@ -27,5 +27,3 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
 fi
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
-# Node.js and Python toolchains for JavaScript and Python filters.
-"$(dirname "$0")/setup-languages.sh"

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The JavaScript, Python, C and Go filter toolchains (the demo needs none).
+scripts/setup-languages.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
