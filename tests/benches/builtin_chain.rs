@@ -14,13 +14,13 @@
 //! cargo test --workspace --bench builtin_chain -- --seconds 10 --rounds 3
 //! ```
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{EncodingKey, Header, encode};
 use weir_tests::wrk::{Load, Summary, arg, measure, pin, print_table, summarize};
 use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
 
-const SECRET: &str = "bench-hmac-secret-of-32-bytes-at-least!";
+#[path = "common/w2.rs"]
+mod w2;
 
 fn config(port: u16, up: &Upstream) -> String {
     format!(
@@ -32,26 +32,8 @@ listeners:
 upstreams:
   app:
     targets: [{{ address: {up} }}]
-secrets:
-  jwt-hmac: {{ env: WEIR_BENCH_HMAC }}
-key_value:
-  limits:
-    memory: {{ max_entries: 100000 }}
-filters:
-  auth:
-    module: {auth}
-    grants: {{ secrets: [jwt-hmac], http: {{ allow: [] }} }}
-    config:
-      providers:
-        - {{ issuer: bench, audiences: [api], algorithms: [HS256], keys: {{ secret: jwt-hmac }} }}
-      forward: [{{ claim: sub, context: sub }}]
-  limit:
-    module: {limit}
-    grants: {{ key_value: [limits] }}
-    config:
-      store: limits
-      limits: [{{ name: per-user, limit: 1000000000, window: 1h, key: {{ context: sub }} }}]
-  tag:
+{sections}filters:
+{filters}  tag:
     module: {tag}
     config:
       request: {{ set: {{ x-user-id: "${{ctx.sub}}" }} }}
@@ -73,25 +55,10 @@ routes:
     filters: [tag]
 "#,
         up = up.address(),
-        auth = filter_wasm("jwt-auth").display(),
-        limit = filter_wasm("rate-limit").display(),
+        sections = w2::sections(),
+        filters = w2::auth_and_limit(),
         tag = filter_wasm("headers").display(),
     )
-}
-
-fn token() -> String {
-    let exp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600;
-    let claims = serde_json::json!({ "iss": "bench", "aud": "api", "sub": "user-1", "exp": exp });
-    encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -103,14 +70,14 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     std::fs::write(dir.path().join("weir.yaml"), config(port, &up)).unwrap();
-    let gw = Gateway::spawn_with_env(dir, port, &[("WEIR_BENCH_HMAC", SECRET)]);
+    let gw = Gateway::spawn_with_env(dir, port, &[(w2::SECRET_ENV, w2::SECRET)]);
     pin(gw.pid(), 0);
 
     // The chain really runs: the upstream sees the claim, the client the tag.
-    let bearer = format!("authorization: Bearer {}", token());
+    let bearer = format!("authorization: Bearer {}", w2::token());
     let resp = client()
         .get(gw.url("/chain"))
-        .header("authorization", format!("Bearer {}", token()))
+        .header("authorization", format!("Bearer {}", w2::token()))
         .send()
         .await
         .unwrap();

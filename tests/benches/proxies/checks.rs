@@ -4,7 +4,8 @@
 use weir_tests::client;
 
 use crate::proxy::Proxy;
-use crate::workloads::{Target, token};
+use crate::w2::token;
+use crate::workloads::Target;
 
 /// GET `target`'s request as wrk will send it: status and body.
 async fn get(target: &Target<'_>, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {

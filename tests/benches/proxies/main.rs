@@ -22,6 +22,8 @@ mod profile;
 mod proxy;
 mod reload;
 mod report;
+#[path = "../common/w2.rs"]
+mod w2;
 mod weir;
 mod workloads;
 

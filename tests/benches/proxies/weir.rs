@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use weir_tests::{Upstream, filter_wasm, workspace_root};
 
-pub const SECRET: &str = "bench-hmac-secret-of-32-bytes-at-least!";
-pub const ISSUER: &str = "bench";
-pub const AUDIENCE: &str = "api";
+use crate::w2;
 
 fn base(port: u16, up: &Upstream, rest: &str) -> String {
     format!(
@@ -94,35 +92,10 @@ pub fn chain(port: u16, up: &Upstream, tail: &Tail) -> String {
         port,
         up,
         &format!(
-            r#"secrets:
-  jwt-hmac: {{ env: WEIR_BENCH_HMAC }}
-key_value:
-  limits:
-    memory: {{ max_entries: 100000 }}
-  counters:
-    memory: {{}}
-filters:
-  auth:
-    module: {auth}
-    grants: {{ secrets: [jwt-hmac], http: {{ allow: [] }} }}
-    config:
-      providers:
-        - {{ issuer: {ISSUER}, audiences: [{AUDIENCE}], algorithms: [HS256], keys: {{ secret: jwt-hmac }} }}
-      forward: [{{ claim: sub, context: sub }}]
-  limit:
-    module: {limit}
-    grants: {{ key_value: [limits] }}
-    config:
-      store: limits
-      limits: [{{ name: per-user, limit: 1000000000, window: 1h, key: {{ context: sub }} }}]
-{tail_filters}routes:
-  - name: chain
-    match: {{ path: {{ prefix: / }} }}
-    upstream: app
-    filters: [{names}]
-"#,
-            auth = filter_wasm("jwt-auth").display(),
-            limit = filter_wasm("rate-limit").display(),
+            "{sections}  counters:\n    memory: {{}}\nfilters:\n{filters}{tail_filters}routes:\n  - name: chain\n    \
+             match: {{ path: {{ prefix: / }} }}\n    upstream: app\n    filters: [{names}]\n",
+            sections = w2::sections(),
+            filters = w2::auth_and_limit(),
         ),
     )
 }

@@ -2,15 +2,15 @@
 //! work it is measured for (a proxy that skipped it would look fast), then
 //! loads them in turn, round after round.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{EncodingKey, Header, encode};
 use weir_tests::wrk::{Load, run};
 use weir_tests::{Upstream, free_port};
 
 use crate::proxy::Proxy;
 use crate::report::{Row, Section};
-use crate::weir::{self, AUDIENCE, ISSUER, SECRET, Tail};
+use crate::w2::{AUDIENCE, ISSUER, SECRET, token};
+use crate::weir::{self, Tail};
 use crate::{checks, haproxy, nginx};
 
 /// The 512-byte answer every workload but W4 asks for.
@@ -125,28 +125,12 @@ pub async fn w1(up: &Upstream, opts: Opts) -> Section {
     section
 }
 
-/// A token weir's jwt-auth, the njs module and HAProxy all accept.
-pub fn token() -> String {
-    let exp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600;
-    let claims = serde_json::json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "exp": exp });
-    encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
-
 fn chain_weir(up: &Upstream, tail: &Tail) -> Proxy {
     let port = free_port();
     Proxy::weir(
         weir::chain(port, up, tail),
         port,
-        &[("WEIR_BENCH_HMAC", SECRET)],
+        &[(crate::w2::SECRET_ENV, SECRET)],
     )
 }
 
