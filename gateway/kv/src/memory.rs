@@ -1,8 +1,13 @@
-//! The in-process backend: a bounded moka cache whose entries carry their own
-//! deadline. Every write goes through `and_compute_with`, which serialises
-//! calls on one key, so increment and compare-and-swap are atomic against all
-//! other writes, not only against each other.
+//! The in-process backend: a bounded moka cache. Writes go through
+//! `and_compute_with`, which serialises calls on one key, so increment and
+//! compare-and-swap are atomic against all other writes. Rate-limit state
+//! is the exception on the hot path: a `throttle` on a key that already
+//! holds it is a cache read and an atomic update of the state in place
+//! (`gcra_slot.rs`), no cache write.
 
+mod gcra_slot;
+
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +18,16 @@ use moka::sync::Cache;
 use crate::KvError;
 use crate::gcra::{Gcra, Throttle};
 use crate::limits::{parse_counter, ttl_millis};
+use gcra_slot::{GcraSlot, Step};
+
+/// What a key holds.
+#[derive(Clone)]
+enum Slot {
+    /// Bytes from set, increment or compare-and-swap; replaced whole.
+    Bytes(Stored),
+    /// Rate-limit state from throttle, updated in place.
+    Gcra(Arc<GcraSlot>),
+}
 
 #[derive(Clone)]
 struct Stored {
@@ -40,27 +55,52 @@ impl Stored {
     }
 }
 
-/// Tells moka each entry's own deadline, on insert and on replace.
+/// Tells moka when each entry expires: bytes at their own deadline;
+/// rate-limit state a horizon after its last read, which is never sooner
+/// than its state runs out (see `gcra_slot.rs`).
 struct Deadline;
 
-impl Expiry<String, Stored> for Deadline {
-    fn expire_after_create(&self, _: &String, entry: &Stored, at: Instant) -> Option<Duration> {
-        entry.expires_at.map(|d| d.saturating_duration_since(at))
+impl Deadline {
+    fn after(slot: &Slot, at: Instant) -> Option<Duration> {
+        match slot {
+            Slot::Bytes(stored) => stored.expires_at.map(|d| d.saturating_duration_since(at)),
+            Slot::Gcra(state) => Some(state.horizon()),
+        }
+    }
+}
+
+impl Expiry<String, Slot> for Deadline {
+    fn expire_after_create(&self, _: &String, slot: &Slot, at: Instant) -> Option<Duration> {
+        Deadline::after(slot, at)
+    }
+
+    fn expire_after_read(
+        &self,
+        _: &String,
+        slot: &Slot,
+        _: Instant,
+        left: Option<Duration>,
+        _: Instant,
+    ) -> Option<Duration> {
+        match slot {
+            Slot::Bytes(_) => left,
+            Slot::Gcra(state) => Some(state.horizon()),
+        }
     }
 
     fn expire_after_update(
         &self,
         _: &String,
-        entry: &Stored,
+        slot: &Slot,
         at: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        entry.expires_at.map(|d| d.saturating_duration_since(at))
+        Deadline::after(slot, at)
     }
 }
 
 pub struct MemoryStore {
-    cache: Cache<String, Stored>,
+    cache: Cache<String, Slot>,
     /// Rate-limit state is microseconds on this monotonic clock.
     started: Instant,
 }
@@ -77,28 +117,79 @@ impl MemoryStore {
         }
     }
 
-    /// The live value at `key`, if any.
-    fn current(entry: Option<moka::Entry<String, Stored>>, now: Instant) -> Option<Stored> {
-        entry.map(moka::Entry::into_value).filter(|e| e.live(now))
+    fn micros(&self, now: Instant) -> u64 {
+        now.duration_since(self.started).as_micros() as u64
+    }
+
+    /// The value a slot holds at `now`, as `get` returns it, if live. `None`
+    /// from `frozen` too: the slot is being replaced (see `claim`).
+    fn value<'a>(&self, slot: &'a Slot, now: Instant) -> Option<Cow<'a, [u8]>> {
+        match slot {
+            Slot::Bytes(stored) => stored.live(now).then_some(Cow::Borrowed(&stored.value)),
+            Slot::Gcra(state) => state
+                .tat_after(self.micros(now))
+                .map(|tat| Cow::Owned(tat.to_string().into_bytes())),
+        }
+    }
+
+    /// Takes the slot at a key for a write made under moka's lock on that
+    /// key: a rate-limit state is frozen first, so a throttle racing on it
+    /// waits for this write rather than updating a state about to be
+    /// replaced. `release` undoes the freeze when the write changes nothing.
+    fn claim(&self, old: Option<moka::Entry<String, Slot>>, now: Instant) -> Claimed {
+        let Some(slot) = old.map(moka::Entry::into_value) else {
+            return Claimed::default();
+        };
+        let mut frozen = None;
+        let current = match &slot {
+            Slot::Bytes(stored) => stored.live(now).then(|| stored.value.to_vec()),
+            Slot::Gcra(state) => state.freeze().and_then(|tat| {
+                frozen = Some((state.clone(), tat));
+                (tat > self.micros(now)).then(|| tat.to_string().into_bytes())
+            }),
+        };
+        Claimed {
+            current,
+            frozen,
+            expires_at: match &slot {
+                Slot::Bytes(stored) => stored.expires_at,
+                Slot::Gcra(_) => None,
+            },
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
         let now = Instant::now();
-        let entry = self.cache.get(key).filter(|e| e.live(now))?;
-        Some(entry.value.to_vec())
+        let slot = self.cache.get(key)?;
+        match self.value(&slot, now) {
+            Some(value) => Some(value.into_owned()),
+            // Frozen: a write is replacing it; read after that write.
+            None if matches!(&slot, Slot::Gcra(s) if s.is_frozen()) => {
+                let mut value = None;
+                self.cache.entry_by_ref(key).and_compute_with(|old| {
+                    let claimed = self.claim(old, Instant::now());
+                    value = claimed.current.clone();
+                    claimed.release();
+                    Op::Nop
+                });
+                value
+            }
+            None => None,
+        }
     }
 
     pub fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) {
-        let entry = Stored::new(value, ttl, Instant::now());
-        self.cache
-            .entry_by_ref(key)
-            .and_compute_with(|_| Op::Put(entry));
+        let entry = Slot::Bytes(Stored::new(value, ttl, Instant::now()));
+        self.cache.entry_by_ref(key).and_compute_with(|old| {
+            drop(self.claim(old, Instant::now()));
+            Op::Put(entry)
+        });
     }
 
     pub fn delete(&self, key: &str) -> bool {
         let mut existed = false;
         self.cache.entry_by_ref(key).and_compute_with(|old| {
-            existed = Self::current(old, Instant::now()).is_some();
+            existed = self.claim(old, Instant::now()).current.is_some();
             // Removing an expired leftover too is harmless.
             Op::Remove
         });
@@ -109,50 +200,116 @@ impl MemoryStore {
         let mut count = 0;
         self.cache.entry_by_ref(key).and_try_compute_with(|old| {
             let now = Instant::now();
-            let (old_count, expires_at) = match Self::current(old, now) {
-                Some(old) => {
-                    let n = parse_counter(&old.value).ok_or_else(|| {
-                        KvError::Invalid("value is not an integer or out of range".into())
-                    })?;
-                    // An existing key keeps its expiry (or lack of one).
-                    (n, old.expires_at)
+            let claimed = self.claim(old, now);
+            let (old_count, expires_at) = match &claimed.current {
+                Some(value) => {
+                    let Some(n) = parse_counter(value) else {
+                        claimed.release();
+                        return Err(KvError::Invalid(
+                            "value is not an integer or out of range".into(),
+                        ));
+                    };
+                    // An existing key keeps its expiry (or lack of one); a
+                    // rate-limit state's ends with its TAT.
+                    let expires_at = match &claimed.frozen {
+                        Some((_, tat)) => Some(now + Duration::from_micros(tat - self.micros(now))),
+                        None => claimed.expires_at,
+                    };
+                    (n, expires_at)
                 }
                 None => (0, deadline(ttl, now)),
             };
-            count = old_count
-                .checked_add(delta)
-                .ok_or_else(|| KvError::Invalid("increment or decrement would overflow".into()))?;
+            let Some(new) = old_count.checked_add(delta) else {
+                claimed.release();
+                return Err(KvError::Invalid(
+                    "increment or decrement would overflow".into(),
+                ));
+            };
+            count = new;
             // ASCII decimal, as Redis stores it.
-            Ok::<_, KvError>(Op::Put(Stored {
+            Ok(Op::Put(Slot::Bytes(Stored {
                 value: count.to_string().into_bytes().into(),
                 expires_at,
-            }))
+            })))
         })?;
         Ok(count)
     }
 
-    /// One GCRA step; the key holds the theoretical arrival time as decimal
-    /// microseconds since the store started (a value that is not one counts
-    /// as no state).
+    /// One GCRA step. A key that already holds rate-limit state is updated
+    /// in place after one cache read; otherwise (a new key, another kind of
+    /// value, or a state being replaced) the step is a cache write. The key
+    /// holds the theoretical arrival time as microseconds since the store
+    /// started; `get` shows it as decimal text, and bytes that are not one
+    /// count as no state.
     pub fn throttle(&self, key: &str, gcra: Gcra, cost: u64) -> Throttle {
+        if let Some(Slot::Gcra(state)) = self.cache.get(key) {
+            match state.step(gcra, cost, self.micros(Instant::now())) {
+                Step::Done(answer) => return answer,
+                Step::Rearm(answer) => {
+                    self.rearm(key, &state);
+                    return answer;
+                }
+                Step::Frozen => {}
+            }
+        }
         let mut answer = None;
+        let mut rearm = None;
         self.cache.entry_by_ref(key).and_compute_with(|old| {
             let now = Instant::now();
-            let now_us = now.duration_since(self.started).as_micros() as u64;
-            let tat = Self::current(old, now)
-                .and_then(|e| std::str::from_utf8(&e.value).ok()?.parse::<u64>().ok())
+            let now_us = self.micros(now);
+            if let Some(Slot::Gcra(state)) = old.as_ref().map(moka::Entry::value) {
+                // Made by another throttle since the read above.
+                match state.step(gcra, cost, now_us) {
+                    Step::Done(done) => {
+                        answer = Some(done);
+                        return Op::Nop;
+                    }
+                    Step::Rearm(done) => {
+                        answer = Some(done);
+                        rearm = Some(state.clone());
+                        return Op::Nop;
+                    }
+                    // Left frozen by a write that never finished: replaced.
+                    Step::Frozen => {}
+                }
+            }
+            let claimed = self.claim(old, now);
+            let tat = claimed
+                .current
+                .as_deref()
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
                 .unwrap_or(0);
-            let (decided, store) = gcra.decide(tat.saturating_sub(now_us), cost);
+            let (decided, stored) = gcra.decide(tat.saturating_sub(now_us), cost);
             answer = Some(decided);
-            match store {
-                Some(after) => Op::Put(Stored {
-                    value: (now_us + after).to_string().into_bytes().into(),
-                    expires_at: Some(now + Duration::from_micros(after)),
-                }),
-                None => Op::Nop,
+            match stored {
+                Some(after) => Op::Put(Slot::Gcra(Arc::new(GcraSlot::new(
+                    now_us + after,
+                    gcra.window_us,
+                )))),
+                None => {
+                    claimed.release();
+                    Op::Nop
+                }
             }
         });
+        if let Some(state) = rearm {
+            self.rearm(key, &state);
+        }
         answer.expect("and_compute_with runs its closure")
+    }
+
+    /// A rate-limit state throttled with a longer window than before may run
+    /// out later than its entry would: one write moves the entry's expiry,
+    /// unless the key holds something else by now.
+    fn rearm(&self, key: &str, state: &Arc<GcraSlot>) {
+        self.cache.entry_by_ref(key).and_compute_with(|old| {
+            match old.map(moka::Entry::into_value) {
+                Some(Slot::Gcra(current)) if Arc::ptr_eq(&current, state) => {
+                    Op::Put(Slot::Gcra(current))
+                }
+                _ => Op::Nop,
+            }
+        });
     }
 
     pub fn compare_and_swap(
@@ -164,10 +321,11 @@ impl MemoryStore {
     ) -> bool {
         let result = self.cache.entry_by_ref(key).and_compute_with(|old| {
             let now = Instant::now();
-            let current = Self::current(old, now);
-            if current.as_ref().map(|e| &*e.value) == expected {
-                Op::Put(Stored::new(value, ttl, now))
+            let claimed = self.claim(old, now);
+            if claimed.current.as_deref() == expected {
+                Op::Put(Slot::Bytes(Stored::new(value, ttl, now)))
             } else {
+                claimed.release();
                 Op::Nop
             }
         });
@@ -178,76 +336,24 @@ impl MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A slot taken for a write (`MemoryStore::claim`): its value then, if live.
+#[derive(Default)]
+struct Claimed {
+    current: Option<Vec<u8>>,
+    /// A rate-limit state frozen by the claim, and the TAT it had.
+    frozen: Option<(Arc<GcraSlot>, u64)>,
+    /// The bytes' own expiry, for a write that keeps it.
+    expires_at: Option<Instant>,
+}
 
-    fn deadline(store: &MemoryStore, key: &str) -> Option<Instant> {
-        store.cache.get(key).expect("entry present").expires_at
-    }
-
-    #[test]
-    fn holds_at_most_max_entries() {
-        let store = MemoryStore::new(100);
-        for i in 0..500 {
-            store.set(&format!("k{i}"), b"v", None);
+impl Claimed {
+    /// The write leaves the slot as it was: a frozen state thaws.
+    fn release(&self) {
+        if let Some((state, tat)) = &self.frozen {
+            state.thaw(*tat);
         }
-        // moka evicts in its housekeeping, which it otherwise runs lazily.
-        store.cache.run_pending_tasks();
-        let readable = (0..500)
-            .filter(|i| store.get(&format!("k{i}")).is_some())
-            .count();
-        assert!(readable <= 100, "{readable} entries readable");
-        assert!(readable > 0, "the cache kept nothing");
-    }
-
-    #[test]
-    fn increment_keeps_an_existing_keys_lack_of_expiry() {
-        let store = MemoryStore::new(10);
-        store.set("n", b"5", None);
-        assert_eq!(store.increment("n", 1, Some(Duration::from_secs(1))), Ok(6));
-        assert_eq!(deadline(&store, "n"), None);
-    }
-
-    #[test]
-    fn increment_keeps_an_existing_deadline_and_sets_one_on_create() {
-        let store = MemoryStore::new(10);
-        let before = Instant::now();
-        assert_eq!(
-            store.increment("c", 2, Some(Duration::from_secs(10))),
-            Ok(2)
-        );
-        let first = deadline(&store, "c").expect("a deadline on create");
-        assert!(first >= before + Duration::from_secs(10));
-        assert_eq!(
-            store.increment("c", 3, Some(Duration::from_secs(999))),
-            Ok(5)
-        );
-        assert_eq!(deadline(&store, "c"), Some(first));
-    }
-
-    #[test]
-    fn an_expired_entry_counts_as_absent() {
-        let store = MemoryStore::new(10);
-        // Planted already expired, so no waiting is needed.
-        let past = Instant::now()
-            .checked_sub(Duration::from_millis(5))
-            .expect("clock past 5ms");
-        let stale = Stored {
-            value: b"41".as_slice().into(),
-            expires_at: Some(past),
-        };
-        store.cache.insert("x".into(), stale);
-        assert_eq!(store.get("x"), None);
-        assert!(!store.delete("x"));
-        store.cache.insert(
-            "x".into(),
-            Stored {
-                value: b"41".as_slice().into(),
-                expires_at: Some(past),
-            },
-        );
-        assert_eq!(store.increment("x", 1, None), Ok(1));
-        assert_eq!(deadline(&store, "x"), None);
     }
 }
+
+#[cfg(test)]
+mod tests;
