@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use weir_wasm::{
-    CallError, ContextBag, Decision, FilterInstance, FilterResponse, LoadedFilter, LogInfo,
-    OnError, RequestBodyDecision, RequestView, ResponseBodyDecision, ResponseView,
+    CallError, CallTiming, Decision, Exchange, FilterInstance, FilterResponse, LoadedFilter,
+    LogInfo, OnError, RequestBodyDecision, RequestView, ResponseBodyDecision,
 };
 
 use crate::metrics::{FilterMetrics, Phase};
@@ -36,12 +36,13 @@ macro_rules! with_instance {
     ($run:ident, $i:expr, $phase:expr, |$inst:ident| $call:expr) => {
         match $run.take_instance($i).await {
             Ok(mut $inst) => {
-                let started = std::time::Instant::now();
                 let result = $call.await;
-                let took = started.elapsed();
-                $run.metrics[$i].call($phase, took);
-                $run.busy += took;
-                $run.trace_call($i, $phase, started, &result);
+                if let Some(timing) = $inst.last_call() {
+                    let took = timing.took();
+                    $run.metrics[$i].call($phase, took);
+                    $run.busy += took;
+                    $run.trace_call($i, $phase, timing, &result);
+                }
                 $run.put_back($i, $inst, result)
             }
             Err(error) => Err(error),
@@ -67,16 +68,14 @@ pub fn refused_up_front(chain: &Chain) -> Option<(String, CallError)> {
 /// Per-request state of a chain: one instance per filter, checked out on first
 /// use and kept for all phases; the views and the shared context bag.
 pub struct ChainRun {
-    filters: Vec<Arc<LoadedFilter>>,
+    filters: Arc<[Arc<LoadedFilter>]>,
     metrics: Arc<[Arc<FilterMetrics>]>,
-    instances: Vec<Option<FilterInstance>>,
-    /// Filters that failed open are skipped for the rest of the request.
-    skipped: Vec<bool>,
+    slots: Vec<Slot>,
     /// How many filters the request reached.
     reached: usize,
-    pub request: RequestView,
-    pub response: ResponseView,
-    pub context: ContextBag,
+    /// The request and response as the filters see them, and their context
+    /// bag; each call moves the box into the filter's store and back.
+    pub exchange: Box<Exchange>,
     /// A fail-closed failure from the last call, picked up by `failed`.
     pending_failure: Option<(usize, CallError)>,
     /// Set when the request's spans are exported: every call, timed (otel.rs).
@@ -85,20 +84,26 @@ pub struct ChainRun {
     pub busy: std::time::Duration,
 }
 
+/// One filter's part in a request.
+#[derive(Default)]
+struct Slot {
+    /// Checked out on first use and kept for all phases.
+    instance: Option<FilterInstance>,
+    /// Failed open: skipped for the rest of the request.
+    skipped: bool,
+}
+
 impl ChainRun {
     pub fn new(chain: &Chain, request: RequestView) -> Self {
         let n = chain.filters.len();
         ChainRun {
             filters: chain.filters.clone(),
             metrics: chain.metrics.clone(),
-            instances: (0..n).map(|_| None).collect(),
-            skipped: vec![false; n],
+            slots: (0..n).map(|_| Slot::default()).collect(),
             // Until a filter answers or fails in the request-headers phase,
             // the request reaches the whole chain.
             reached: n,
-            request,
-            response: ResponseView::default(),
-            context: ContextBag::new(),
+            exchange: Exchange::new(request),
             pending_failure: None,
             trace: None,
             busy: std::time::Duration::ZERO,
@@ -129,7 +134,7 @@ impl ChainRun {
                 continue;
             }
             let result = with_instance!(self, i, Phase::RequestHeaders, |inst| inst
-                .on_request_headers(&mut self.request, &mut self.context));
+                .on_request_headers(&mut self.exchange));
             match self.settle(i, Phase::RequestHeaders, result) {
                 Some(Decision::Respond(r)) => {
                     // The answering filter sees the response; later ones see nothing.
@@ -153,11 +158,8 @@ impl ChainRun {
             if !self.filters[i].phases().request_body {
                 continue;
             }
-            let result = with_instance!(self, i, Phase::RequestBody, |inst| inst.on_request_body(
-                &mut self.request,
-                &mut self.context,
-                body
-            ));
+            let result = with_instance!(self, i, Phase::RequestBody, |inst| inst
+                .on_request_body(&mut self.exchange, body));
             match self.settle(i, Phase::RequestBody, result) {
                 Some(RequestBodyDecision::Replace(new)) => *body = new,
                 Some(RequestBodyDecision::Respond(r)) => {
@@ -174,14 +176,14 @@ impl ChainRun {
         Outcome::Continue
     }
 
-    /// Runs `on-response-headers` in reverse; `self.response` must hold the response.
+    /// Runs `on-response-headers` in reverse; the exchange must hold the response.
     pub async fn on_response_headers(&mut self) -> Outcome {
         for i in (0..self.reached).rev() {
             if !self.filters[i].phases().response_headers {
                 continue;
             }
             let result = with_instance!(self, i, Phase::ResponseHeaders, |inst| inst
-                .on_response_headers(&mut self.request, &mut self.response, &mut self.context,));
+                .on_response_headers(&mut self.exchange));
             match self.settle(i, Phase::ResponseHeaders, result) {
                 Some(Decision::Respond(r)) => return Outcome::Respond(r),
                 Some(Decision::Continue) | None => {}
@@ -199,12 +201,7 @@ impl ChainRun {
                 continue;
             }
             let result = with_instance!(self, i, Phase::ResponseBody, |inst| inst
-                .on_response_body(
-                    &mut self.request,
-                    &mut self.response,
-                    &mut self.context,
-                    body,
-                ));
+                .on_response_body(&mut self.exchange, body));
             if let Some(ResponseBodyDecision::Replace(new)) =
                 self.settle(i, Phase::ResponseBody, result)
             {
@@ -223,23 +220,19 @@ impl ChainRun {
             if !self.filters[i].phases().log {
                 continue;
             }
-            let result = with_instance!(self, i, Phase::Log, |inst| inst.on_log(
-                &mut self.request,
-                &mut self.response,
-                &mut self.context,
-                info,
-            ));
+            let result = with_instance!(self, i, Phase::Log, |inst| inst
+                .on_log(&mut self.exchange, info));
             if let Err(error) = &result
-                && !self.skipped[i]
+                && !self.slots[i].skipped
             {
                 self.metrics[i].failure(Phase::Log, error);
             }
             match result {
                 Err(error) if error.is_filter_failure() => {
-                    tracing::warn!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter failed in the log phase");
+                    tracing::warn!(filter = self.filters[i].name(), request_id = %self.exchange.request.request_id, %error, "filter failed in the log phase");
                 }
                 Err(error) => {
-                    tracing::debug!(filter = self.filters[i].name(), request_id = %self.request.request_id, %error, "filter not run in the log phase");
+                    tracing::debug!(filter = self.filters[i].name(), request_id = %self.exchange.request.request_id, %error, "filter not run in the log phase");
                 }
                 Ok(()) => {}
             }
@@ -250,15 +243,15 @@ impl ChainRun {
         &mut self,
         i: usize,
         phase: Phase,
-        started: std::time::Instant,
+        timing: CallTiming,
         result: &Result<R, CallError>,
     ) {
         if let Some(calls) = self.trace.as_mut() {
             calls.push(FilterCall {
                 filter: i,
                 phase: crate::otel::phase_name(phase),
-                started,
-                ended: std::time::Instant::now(),
+                started: timing.started,
+                ended: timing.ended,
                 outcome: result.as_ref().map_or_else(CallError::kind, |_| "ok"),
             });
         }
@@ -275,10 +268,10 @@ impl ChainRun {
 
     /// The filter's instance for this request, checked out on first use.
     async fn take_instance(&mut self, i: usize) -> Result<FilterInstance, CallError> {
-        if self.skipped[i] {
+        if self.slots[i].skipped {
             return Err(CallError::Instantiate("skipped after failing open".into()));
         }
-        match self.instances[i].take() {
+        match self.slots[i].instance.take() {
             Some(instance) => Ok(instance),
             None => self.filters[i].checkout().await,
         }
@@ -290,7 +283,7 @@ impl ChainRun {
         instance: FilterInstance,
         result: Result<R, CallError>,
     ) -> Result<R, CallError> {
-        self.instances[i] = Some(instance);
+        self.slots[i].instance = Some(instance);
         result
     }
 
@@ -301,21 +294,22 @@ impl ChainRun {
             Ok(decision) => Some(decision),
             Err(error) => {
                 let filter = &self.filters[i];
-                if !self.skipped[i] {
+                let slot = &mut self.slots[i];
+                if !slot.skipped {
                     self.metrics[i].failure(phase, &error);
                 }
-                if self.skipped[i] {
+                if slot.skipped {
                     // Already reported for this request.
                 } else if error.is_filter_failure() {
-                    tracing::warn!(filter = filter.name(), request_id = %self.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
+                    tracing::warn!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
                 } else {
                     // Refused by the gate: the trip itself was logged once.
-                    tracing::debug!(filter = filter.name(), request_id = %self.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");
+                    tracing::debug!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");
                 }
                 // The instance that failed is gone; never hand it back.
-                self.instances[i] = None;
+                slot.instance = None;
                 match filter.on_error() {
-                    OnError::FailOpen => self.skipped[i] = true,
+                    OnError::FailOpen => slot.skipped = true,
                     OnError::FailClosed => self.pending_failure = Some((i, error)),
                 }
                 None

@@ -27,10 +27,10 @@ pub async fn run_response_headers(
     chain: &mut ChainRun,
     header: &mut ResponseHeader,
 ) -> Result<(), LocalResponse> {
-    chain.response = response_view(header);
+    chain.exchange.response = response_view(header);
     match chain.on_response_headers().await {
         Outcome::Continue => {
-            let view = &mut chain.response;
+            let view = &mut chain.exchange.response;
             if view.status_changed {
                 let _ = header.set_status(view.status);
             }
@@ -53,7 +53,7 @@ pub async fn run_response_headers(
         Outcome::Failed { filter, .. } => Err(LocalResponse::error(
             503,
             &format!("filter {filter:?} failed"),
-            &chain.request.request_id,
+            &chain.exchange.request.request_id,
         )),
     }
 }
@@ -65,11 +65,11 @@ pub fn request_view(
     request_id: &str,
 ) -> RequestView {
     RequestView {
-        method: req.method.as_str().to_owned(),
+        method: req.method.clone(),
         path: req.uri.path().to_owned(),
         query: req.uri.query().map(str::to_owned),
         headers: req.headers.clone(),
-        client_ip: client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        client_ip,
         request_id: request_id.to_owned(),
         uri_changed: false,
         edits: Vec::new(),

@@ -4,17 +4,28 @@
 
 use std::net::IpAddr;
 
-use http::HeaderMap;
+use http::header::{
+    CONNECTION, HOST, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, UPGRADE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ipnet::IpNet;
 use pingora::http::RequestHeader;
 
-const HOP_BY_HOP: [&str; 6] = [
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "proxy-authenticate",
-    "proxy-authorization",
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Always hop-by-hop; `Upgrade` and `Connection` too unless the message is
+/// an upgrade.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    TE,
+    TRAILER,
+    PROXY_AUTHENTICATE,
+    PROXY_AUTHORIZATION,
 ];
 
 pub fn is_trusted(peer: Option<IpAddr>, trusted: &[IpNet]) -> bool {
@@ -60,36 +71,43 @@ pub fn set_forwarded(
     peer: Option<IpAddr>,
     trusted: bool,
     tls: bool,
-    original_host: Option<&str>,
 ) -> pingora::Result<()> {
-    let peer_text = peer
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let incoming_for = trusted
-        .then(|| joined(&req.headers, "x-forwarded-for"))
-        .flatten();
-    let forwarded_for = match incoming_for {
-        Some(chain) => format!("{chain}, {peer_text}"),
-        None => peer_text,
-    };
+    let mut forwarded_for = Vec::with_capacity(40);
+    if trusted && let Some(chain) = joined(&req.headers, &X_FORWARDED_FOR) {
+        forwarded_for.extend_from_slice(chain.as_bytes());
+        forwarded_for.extend_from_slice(b", ");
+    }
+    match peer {
+        Some(ip) => crate::text::ip_text(&mut forwarded_for, ip),
+        None => forwarded_for.extend_from_slice(b"unknown"),
+    }
+    let forwarded_for = HeaderValue::from_maybe_shared(bytes::Bytes::from(forwarded_for))
+        .expect("addresses and the values they joined are valid header text");
     req.insert_header("x-forwarded-for", forwarded_for)?;
 
-    let keep = |req: &RequestHeader, name: &str| trusted && req.headers.contains_key(name);
-    if !keep(req, "x-forwarded-proto") {
+    let keep = |req: &RequestHeader, name: &HeaderName| trusted && req.headers.contains_key(name);
+    if !keep(req, &X_FORWARDED_PROTO) {
         req.insert_header("x-forwarded-proto", if tls { "https" } else { "http" })?;
     }
-    if !keep(req, "x-forwarded-host") {
-        match original_host {
+    if !keep(req, &X_FORWARDED_HOST) {
+        // The Host as it came (before any `host_rewrite`), or the target's
+        // authority for HTTP/2.
+        let host = req.headers.get(HOST).cloned().or_else(|| {
+            req.uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        });
+        match host {
             Some(host) => req.insert_header("x-forwarded-host", host)?,
             None => {
-                req.remove_header("x-forwarded-host");
+                req.remove_header(&X_FORWARDED_HOST);
             }
         }
     }
     Ok(())
 }
 
-fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
+fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     let values: Vec<&str> = headers
         .get_all(name)
         .iter()
@@ -102,32 +120,28 @@ fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
 /// in `Connection`. An upgrade (WebSocket) keeps `Connection: upgrade` and
 /// `Upgrade`. Pingora's headers keep their own case map, so callers remove
 /// these through its API.
-pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<String> {
-    // Runs twice per request: only names actually present are allocated,
-    // which for most messages is none.
-    let mut names: Vec<String> = headers
-        .get_all(http::header::CONNECTION)
+pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<HeaderName> {
+    // Runs twice per request: nothing is allocated unless one is present,
+    // which for most messages none is.
+    let mut names: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|t| {
-            let kept = t.is_empty()
+            !(t.is_empty()
                 || t.eq_ignore_ascii_case("close")
                 || t.eq_ignore_ascii_case("keep-alive")
-                || upgrade && t.eq_ignore_ascii_case("upgrade");
-            !kept && headers.contains_key(*t)
+                || upgrade && t.eq_ignore_ascii_case("upgrade"))
         })
-        .map(str::to_ascii_lowercase)
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .filter(|name| headers.contains_key(name))
         .collect();
-    let fixed: &[&str] = if upgrade {
-        &[]
-    } else {
-        &["upgrade", "connection"]
-    };
+    let fixed: &[HeaderName] = if upgrade { &[] } else { &[UPGRADE, CONNECTION] };
     for name in HOP_BY_HOP.iter().chain(fixed) {
-        if headers.contains_key(*name) && !names.iter().any(|n| n == name) {
-            names.push((*name).to_owned());
+        if headers.contains_key(name) && !names.contains(name) {
+            names.push(name.clone());
         }
     }
     names
@@ -144,7 +158,10 @@ mod tests {
         h.insert("x-secret", "1".parse().unwrap());
         h.insert("keep-alive", "timeout=5".parse().unwrap());
         h.insert("x-kept", "1".parse().unwrap());
-        let mut names = hop_by_hop_names(&h, false);
+        let mut names: Vec<String> = hop_by_hop_names(&h, false)
+            .iter()
+            .map(HeaderName::to_string)
+            .collect();
         names.sort();
         assert_eq!(names, ["connection", "keep-alive", "x-secret"]);
     }
@@ -186,10 +203,19 @@ mod tests {
         req.insert_header("x-forwarded-for", "6.6.6.6").unwrap();
         req.insert_header("x-forwarded-proto", "https").unwrap();
         let peer: IpAddr = "10.1.2.3".parse().unwrap();
-        set_forwarded(&mut req, Some(peer), false, false, Some("a.test")).unwrap();
+        req.insert_header("host", "a.test").unwrap();
+        set_forwarded(&mut req, Some(peer), false, false).unwrap();
         assert_eq!(req.headers["x-forwarded-for"], "10.1.2.3");
         assert_eq!(req.headers["x-forwarded-proto"], "http");
         assert_eq!(req.headers["x-forwarded-host"], "a.test");
+        // No Host to forward: a client's own X-Forwarded-Host goes too.
+        let mut req = RequestHeader::build("GET", b"/", None).unwrap();
+        req.insert_header("x-forwarded-host", "forged.test")
+            .unwrap();
+        set_forwarded(&mut req, None, false, true).unwrap();
+        assert!(!req.headers.contains_key("x-forwarded-host"));
+        assert_eq!(req.headers["x-forwarded-for"], "unknown");
+        assert_eq!(req.headers["x-forwarded-proto"], "https");
     }
 
     #[test]
@@ -199,7 +225,8 @@ mod tests {
         req.insert_header("x-forwarded-proto", "https").unwrap();
         let peer: IpAddr = "10.1.2.3".parse().unwrap();
         let trusted = is_trusted(Some(peer), &["10.0.0.0/8".parse().unwrap()]);
-        set_forwarded(&mut req, Some(peer), trusted, false, Some("a.test")).unwrap();
+        req.insert_header("host", "a.test").unwrap();
+        set_forwarded(&mut req, Some(peer), trusted, false).unwrap();
         assert_eq!(req.headers["x-forwarded-for"], "1.1.1.1, 10.1.2.3");
         assert_eq!(req.headers["x-forwarded-proto"], "https");
     }

@@ -34,14 +34,21 @@ const fn bad_request(reason: &'static str) -> Refusal {
 /// (HTTP/2 frames requests itself), against RFC 9112; collapses identical
 /// repeated Content-Length values into one.
 pub fn enforce(session: &mut Session, limits: &RequestLimits) -> Result<(), Refusal> {
+    // The raw header bounds what its fields add up to: counting them is
+    // only needed when it is larger than the limit.
+    let mut raw_len = None;
     if let ServerSession::H1(h1) = session.as_downstream() {
-        check_raw_header(&h1.get_headers_raw_bytes(), limits.max_request_line)?;
+        let raw = h1.get_headers_raw_bytes();
+        raw_len = Some(raw.len());
         let req = session.req_header();
+        check_raw_header(&raw, limits.max_request_line, req)?;
         check_host(req)?;
         check_transfer_codings(req)?;
         collapse_content_length(session.req_header_mut());
     }
-    if header_bytes(session.req_header()) > limits.max_header_bytes {
+    if raw_len.is_none_or(|len| len > limits.max_header_bytes)
+        && header_bytes(session.req_header()) > limits.max_header_bytes
+    {
         return Err(Refusal {
             status: 431,
             reason: "request headers too large",
@@ -60,7 +67,11 @@ fn header_bytes(req: &RequestHeader) -> usize {
 
 /// Checks on the bytes as received: line endings, the request line, and
 /// framing headers Pingora drops while parsing.
-fn check_raw_header(raw: &[u8], max_request_line: usize) -> Result<(), Refusal> {
+fn check_raw_header(
+    raw: &[u8],
+    max_request_line: usize,
+    parsed: &RequestHeader,
+) -> Result<(), Refusal> {
     check_line_endings(raw)?;
     // RFC 9112 §2.2: empty lines before the request line are ignored.
     let start = raw
@@ -68,10 +79,8 @@ fn check_raw_header(raw: &[u8], max_request_line: usize) -> Result<(), Refusal> 
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(raw.len());
     let rest = &raw[start..];
-    let line_end = rest
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .unwrap_or(rest.len());
+    // Every LF ends a CRLF here (checked above).
+    let line_end = memchr::memchr(b'\n', rest).map_or(rest.len(), |lf| lf - 1);
     let request_line = &rest[..line_end];
     if request_line.len() > max_request_line {
         return Err(Refusal {
@@ -80,10 +89,12 @@ fn check_raw_header(raw: &[u8], max_request_line: usize) -> Result<(), Refusal> 
         });
     }
     check_request_line(request_line)?;
-    let fields = &rest[line_end..];
-    if has_field(fields, b"content-length") && has_field(fields, b"transfer-encoding") {
+    // Pingora keeps Transfer-Encoding and drops Content-Length when both
+    // come: only then do the raw lines need a look.
+    if parsed.headers.contains_key(TRANSFER_ENCODING)
+        && has_field(&rest[line_end..], b"content-length")
+    {
         // RFC 9112 §6.1: ambiguous framing is how requests are smuggled.
-        // Pingora keeps Transfer-Encoding and drops Content-Length; weir refuses.
         return Err(bad_request("both Content-Length and Transfer-Encoding"));
     }
     Ok(())
@@ -93,11 +104,12 @@ fn check_raw_header(raw: &[u8], max_request_line: usize) -> Result<(), Refusal> 
 /// does. weir refuses it: a peer in front of weir that does not (a CDN, a
 /// load balancer) would see other header fields than weir does.
 fn check_line_endings(raw: &[u8]) -> Result<(), Refusal> {
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            return Err(bad_request("bare LF line ending"));
-        }
-        if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+    for i in memchr::memchr2_iter(b'\r', b'\n', raw) {
+        if raw[i] == b'\n' {
+            if i == 0 || raw[i - 1] != b'\r' {
+                return Err(bad_request("bare LF line ending"));
+            }
+        } else if raw.get(i + 1) != Some(&b'\n') {
             return Err(bad_request("bare CR"));
         }
     }
@@ -123,7 +135,7 @@ fn check_target(method: &[u8], target: &[u8]) -> Result<(), Refusal> {
         return Err(bad_request("invalid character in request target"));
     }
     // §3.2: a request target has no fragment. Pingora would drop it silently.
-    if target.contains(&b'#') {
+    if memchr::memchr(b'#', target).is_some() {
         return Err(bad_request("fragment in request target"));
     }
     if target == b"*" {
@@ -186,7 +198,7 @@ fn check_host(req: &RequestHeader) -> Result<(), Refusal> {
 }
 
 fn valid_host(value: &[u8]) -> bool {
-    if value.is_empty() {
+    if value.is_empty() || plain_host(value) {
         return true;
     }
     let Ok(authority) = http::uri::Authority::try_from(value) else {
@@ -200,6 +212,21 @@ fn valid_host(value: &[u8]) -> bool {
             || after_host
                 .strip_prefix(':')
                 .is_some_and(|port| port.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// The common case, checked without parsing: a host name or IPv4 address
+/// (letters, digits, `-` and `.`, not empty) and an optional `:port` of
+/// digits. Anything else goes through the full authority parse.
+fn plain_host(value: &[u8]) -> bool {
+    let (host, port) = match memchr::memchr(b':', value) {
+        Some(colon) => (&value[..colon], Some(&value[colon + 1..])),
+        None => (value, None),
+    };
+    !host.is_empty()
+        && host
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && port.is_none_or(|p| p.iter().all(u8::is_ascii_digit))
 }
 
 /// RFC 9112 §6.1: `chunked` is applied once, last (Pingora refuses a list
@@ -265,8 +292,18 @@ fn collapse_content_length(req: &mut RequestHeader) {
 mod tests {
     use super::*;
 
+    /// `raw` checked as Pingora would hand it over: parsed, with
+    /// Transfer-Encoding kept when it came.
     fn status(raw: &[u8]) -> Option<u16> {
-        check_raw_header(raw, 64).err().map(|r| r.status)
+        let mut parsed = RequestHeader::build("GET", b"/", None).unwrap();
+        if raw
+            .to_ascii_lowercase()
+            .windows(18)
+            .any(|w| w == b"transfer-encoding:")
+        {
+            parsed.insert_header(TRANSFER_ENCODING, "chunked").unwrap();
+        }
+        check_raw_header(raw, 64, &parsed).err().map(|r| r.status)
     }
 
     #[test]
@@ -309,11 +346,13 @@ mod tests {
         let check =
             |fields: &[(&str, &str)]| check_host(&request(v11, fields)).map_err(|r| r.status);
         assert_eq!(check(&[("host", "a.example:8080")]), Ok(()));
+        assert_eq!(check(&[("host", "127.0.0.1:8083")]), Ok(()));
+        assert_eq!(check(&[("host", "a-b.example")]), Ok(()));
         assert_eq!(check(&[("host", "[::1]:8080")]), Ok(()));
         assert_eq!(check(&[("host", "")]), Ok(()));
         assert_eq!(check(&[]), Err(400));
         assert_eq!(check(&[("host", "a"), ("host", "a")]), Err(400));
-        for bad in ["a b", "u@a", "a/b", "a:port"] {
+        for bad in ["a b", "u@a", "a/b", "a:port", "a:8:8", "a_b:80/"] {
             assert_eq!(check(&[("host", bad)]), Err(400), "{bad}");
         }
         assert!(check_host(&request(http::Version::HTTP_10, &[])).is_ok());

@@ -20,6 +20,7 @@ mod router;
 pub mod service;
 pub mod shutdown;
 pub mod snapshot;
+mod text;
 pub mod tls;
 pub mod trace_context;
 pub mod upstream;

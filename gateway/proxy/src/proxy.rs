@@ -205,7 +205,7 @@ impl ProxyHttp for WeirProxy {
             } else {
                 Outcome::Continue
             };
-            filter_views::apply_request_edits(session.req_header_mut(), &mut run.request)?;
+            filter_views::apply_request_edits(session.req_header_mut(), &mut run.exchange.request)?;
             if route.chain.phases.request_body {
                 ctx.request_body = Some(Vec::new());
             }
@@ -291,7 +291,7 @@ impl ProxyHttp for WeirProxy {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
         for name in forwarded::hop_by_hop_names(&upstream.headers, session.is_upgrade_req()) {
-            upstream.remove_header(name.as_str());
+            upstream.remove_header(&name);
         }
         let listener = ctx
             .snapshot
@@ -301,19 +301,8 @@ impl ProxyHttp for WeirProxy {
             .find(|l| l.name == self.listener);
         let trusted =
             listener.is_some_and(|l| forwarded::is_trusted(ctx.peer_ip, &l.trusted_proxies));
-        let original_host = upstream
-            .headers
-            .get(http::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| upstream.uri.authority().map(|a| a.to_string()));
-        forwarded::set_forwarded(
-            upstream,
-            ctx.peer_ip,
-            trusted,
-            self.tls,
-            original_host.as_deref(),
-        )?;
+        // Before `host_rewrite`: X-Forwarded-Host is the Host the client sent.
+        forwarded::set_forwarded(upstream, ctx.peer_ip, trusted, self.tls)?;
 
         if let Some(RouteEntry {
             action:
@@ -439,7 +428,7 @@ impl ProxyHttp for WeirProxy {
         }
         let upgrade = status == 101 && session.is_upgrade_req();
         for name in forwarded::hop_by_hop_names(&upstream.headers, upgrade) {
-            upstream.remove_header(name.as_str());
+            upstream.remove_header(&name);
         }
         upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
 
@@ -460,7 +449,7 @@ impl ProxyHttp for WeirProxy {
             } else if phases.response_body || phases.log {
                 // Filters of the later phases read the response's status and
                 // headers too, as they went to the client.
-                chain.response = filter_views::response_view(upstream);
+                chain.exchange.response = filter_views::response_view(upstream);
             }
             if phases.response_body && ctx.response_replacement.is_none() {
                 filter_views::reframe_for_body_filters(upstream, session.req_header().version)?;
@@ -753,7 +742,7 @@ impl WeirProxy {
             body = replacement.body;
         }
         if let (Some(chain), false) = (ctx.chain.as_mut(), wants_headers) {
-            chain.response = filter_views::response_view(&header);
+            chain.exchange.response = filter_views::response_view(&header);
         }
         ctx.status = header.status.as_u16();
         ctx.response_body_bytes += body.len() as u64;
@@ -762,14 +751,23 @@ impl WeirProxy {
     }
 }
 
+const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
 /// Incoming `X-Request-Id` if it is sane, else a new UUID.
 fn request_id(req: &RequestHeader) -> String {
     req.headers
-        .get("x-request-id")
+        .get(X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|| {
+            // Encoded into a buffer: no `fmt` on every request.
+            let mut text = uuid::Uuid::encode_buffer();
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut text)
+                .to_owned()
+        })
 }
 
 fn content_length(req: &RequestHeader) -> Option<u64> {
@@ -866,6 +864,9 @@ mod tests {
         req.insert_header("x-request-id", "abc-123").unwrap();
         assert_eq!(request_id(&req), "abc-123");
         req.insert_header("x-request-id", "has space").unwrap();
-        assert_ne!(request_id(&req), "has space");
+        let generated = request_id(&req);
+        assert_ne!(generated, "has space");
+        let uuid = uuid::Uuid::parse_str(&generated).expect("a UUID");
+        assert_eq!(generated, uuid.to_string(), "lower-case and hyphenated");
     }
 }

@@ -70,7 +70,8 @@ pub enum Action {
 /// so phases nobody declared are skipped without looking at any filter.
 #[derive(Default)]
 pub struct Chain {
-    pub filters: Vec<Arc<LoadedFilter>>,
+    /// Shared with each request's `ChainRun` by one reference count.
+    pub filters: Arc<[Arc<LoadedFilter>]>,
     pub phases: Phases,
     /// Metric handles, one per filter in `filters`' order.
     pub metrics: Arc<[Arc<FilterMetrics>]>,
@@ -240,7 +241,7 @@ fn route_entry(
         },
         RouteAction::Respond(response) => Action::Respond(response.clone()),
     };
-    let chain_filters: Vec<Arc<LoadedFilter>> = global_chain
+    let chain_filters: Arc<[Arc<LoadedFilter>]> = global_chain
         .iter()
         .chain(&route.filters)
         .map(|name| filters[name].clone())

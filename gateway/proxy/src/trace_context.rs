@@ -2,8 +2,11 @@
 //! trace, continued from the client's `traceparent` or started here, and the
 //! `traceparent` weir sends upstream with its own span as the parent.
 
-use http::HeaderMap;
 use http::header::HeaderValue;
+use http::{HeaderMap, HeaderName};
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 /// `traceparent` is always 55 bytes in version 00.
 const TRACEPARENT_LEN: usize = 55;
@@ -29,10 +32,10 @@ impl TraceContext {
     pub fn from_headers(headers: &HeaderMap, sample: impl FnOnce(&[u8; 16]) -> bool) -> Self {
         let span_id = new_span_id();
         if let Some((trace_id, parent, flags)) =
-            single(headers, "traceparent").and_then(|v| parse_traceparent(v.as_bytes()))
+            single(headers, &TRACEPARENT).and_then(|v| parse_traceparent(v.as_bytes()))
         {
             // tracestate belongs to the traceparent: dropped with an invalid one.
-            let tracestate = single(headers, "tracestate")
+            let tracestate = single(headers, &TRACESTATE)
                 .filter(|v| v.len() <= 512)
                 .cloned();
             return TraceContext {
@@ -77,7 +80,7 @@ impl TraceContext {
 }
 
 /// A header that occurs once; a repeated `traceparent` is invalid.
-fn single<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a HeaderValue> {
+fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a HeaderValue> {
     let mut values = headers.get_all(name).iter();
     let first = values.next()?;
     values.next().is_none().then_some(first)
@@ -168,10 +171,9 @@ pub const CONTEXT_TRACEPARENT: &str = "traceparent";
 /// calls when the request's spans are exported.
 pub(crate) fn start_chain(run: &mut crate::chain::ChainRun, trace: Option<&TraceContext>) {
     let Some(trace) = trace else { return };
-    run.context
-        .insert(CONTEXT_TRACE_ID.to_owned(), trace.trace_id_hex());
-    run.context
-        .insert(CONTEXT_TRACEPARENT.to_owned(), trace.traceparent());
+    let context = &mut run.exchange.context;
+    context.insert(CONTEXT_TRACE_ID.to_owned(), trace.trace_id_hex());
+    context.insert(CONTEXT_TRACEPARENT.to_owned(), trace.traceparent());
     if crate::otel::recording(trace) {
         run.trace = Some(Vec::new());
     }
@@ -187,7 +189,7 @@ pub(crate) fn set_upstream_headers(
     match &trace.tracestate {
         Some(state) => upstream.insert_header("tracestate", state.clone())?,
         None => {
-            upstream.remove_header("tracestate");
+            upstream.remove_header(&TRACESTATE);
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ mod common;
 use common::{iter_async, runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use weir_wasm::{
-    Capabilities, ContextBag, HostOptions, Isolation, LoadedFilter, LogInfo, RequestView,
+    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, LogInfo, RequestView,
     ResponseView, WasmHost,
 };
 
@@ -29,11 +29,11 @@ fn request() -> RequestView {
     headers.insert("user-agent", "bench/1.0".parse().unwrap());
     headers.insert("accept", "application/json".parse().unwrap());
     RequestView {
-        method: "GET".into(),
+        method: http::Method::GET,
         path: "/api/users/42".into(),
         query: Some("verbose=1".into()),
         headers,
-        client_ip: "127.0.0.1".into(),
+        client_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         request_id: "bench".into(),
         ..RequestView::default()
     }
@@ -54,7 +54,8 @@ fn warm_calls(c: &mut Criterion) {
     let rt = runtime();
     let noop = load(&host, "test_noop.wasm", "null", Isolation::Pooled);
     let mut instance = rt.block_on(noop.checkout()).expect("instance");
-    let (mut req, mut resp, mut ctx) = (request(), response(), ContextBag::new());
+    let mut req = Exchange::new(request());
+    req.response = response();
     let body = vec![b'x'; 1024];
     let info = LogInfo {
         status: 200,
@@ -64,42 +65,33 @@ fn warm_calls(c: &mut Criterion) {
     let mut group = c.benchmark_group("warm_call_noop");
     group.bench_function("request_headers", |b| {
         iter_async(b, &rt, async || {
-            instance
-                .on_request_headers(&mut req, &mut ctx)
-                .await
-                .unwrap();
+            instance.on_request_headers(&mut req).await.unwrap();
         })
     });
     group.bench_function("request_body_1KiB", |b| {
         iter_async(b, &rt, async || {
             instance
-                .on_request_body(&mut req, &mut ctx, black_box(&body))
+                .on_request_body(&mut req, black_box(&body))
                 .await
                 .unwrap();
         })
     });
     group.bench_function("response_headers", |b| {
         iter_async(b, &rt, async || {
-            instance
-                .on_response_headers(&mut req, &mut resp, &mut ctx)
-                .await
-                .unwrap();
+            instance.on_response_headers(&mut req).await.unwrap();
         })
     });
     group.bench_function("response_body_1KiB", |b| {
         iter_async(b, &rt, async || {
             instance
-                .on_response_body(&mut req, &mut resp, &mut ctx, black_box(&body))
+                .on_response_body(&mut req, black_box(&body))
                 .await
                 .unwrap();
         })
     });
     group.bench_function("log", |b| {
         iter_async(b, &rt, async || {
-            instance
-                .on_log(&mut req, &mut resp, &mut ctx, &info)
-                .await
-                .unwrap();
+            instance.on_log(&mut req, &info).await.unwrap();
         })
     });
     group.finish();
@@ -114,11 +106,8 @@ fn warm_calls(c: &mut Criterion) {
     let mut instance = rt.block_on(tag.checkout()).expect("instance");
     c.bench_function("warm_call_tag/request_headers_append", |b| {
         iter_async(b, &rt, async || {
-            let mut req = request();
-            instance
-                .on_request_headers(&mut req, &mut ctx)
-                .await
-                .unwrap();
+            let mut req = Exchange::new(request());
+            instance.on_request_headers(&mut req).await.unwrap();
         })
     });
 }
@@ -126,16 +115,13 @@ fn warm_calls(c: &mut Criterion) {
 fn instances(c: &mut Criterion) {
     let host = WasmHost::new(HostOptions::default()).expect("engine");
     let rt = runtime();
-    let (mut req, mut ctx) = (request(), ContextBag::new());
+    let mut req = Exchange::new(request());
 
     let pooled = load(&host, "test_noop.wasm", "null", Isolation::Pooled);
     c.bench_function("instance/pooled_checkout_and_call", |b| {
         iter_async(b, &rt, async || {
             let mut instance = pooled.checkout().await.unwrap();
-            instance
-                .on_request_headers(&mut req, &mut ctx)
-                .await
-                .unwrap();
+            instance.on_request_headers(&mut req).await.unwrap();
         })
     });
 
@@ -143,13 +129,39 @@ fn instances(c: &mut Criterion) {
     c.bench_function("instance/fresh_instantiate_init_and_call", |b| {
         iter_async(b, &rt, async || {
             let mut instance = fresh.checkout().await.unwrap();
-            instance
-                .on_request_headers(&mut req, &mut ctx)
-                .await
-                .unwrap();
+            instance.on_request_headers(&mut req).await.unwrap();
         })
     });
 }
 
-criterion_group!(benches, warm_calls, instances);
+/// Under load a worker has many requests in flight, each holding its own
+/// instance of each filter: calls go round a set of instances, whose memory
+/// is then colder than one instance called again and again.
+fn rotation(c: &mut Criterion) {
+    let host = WasmHost::new(HostOptions::default()).expect("engine");
+    let rt = runtime();
+    let tag = load(
+        &host,
+        "test_tag.wasm",
+        r#"{"name":"bench"}"#,
+        Isolation::Pooled,
+    );
+    let mut group = c.benchmark_group("rotation_tag_request_headers_append");
+    for live in [1usize, 50] {
+        let mut instances: Vec<_> = (0..live)
+            .map(|_| rt.block_on(tag.checkout()).expect("instance"))
+            .collect();
+        let mut next = 0;
+        group.bench_function(format!("{live}_instances"), |b| {
+            iter_async(b, &rt, async || {
+                let mut req = Exchange::new(request());
+                instances[next].on_request_headers(&mut req).await.unwrap();
+                next = (next + 1) % live;
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, warm_calls, instances, rotation);
 criterion_main!(benches);

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weir_wasm::{
-    Capabilities, ContextBag, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
+    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
 };
 
 struct Subject {
@@ -111,21 +111,20 @@ fn measure(subject: &Subject, cache: &Path) -> String {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut ctx = ContextBag::new();
     let mut instance = rt.block_on(pooled.checkout()).expect("instance");
     let warm = median_per_call(|| {
-        let mut req = request();
-        rt.block_on(instance.on_request_headers(&mut req, &mut ctx))
+        let mut req = Exchange::new(request());
+        rt.block_on(instance.on_request_headers(&mut req))
             .expect("warm call");
     });
 
     let fresh_filter = load(&host, subject, Isolation::PerRequest);
     let fresh = median_per_call(|| {
-        let mut req = request();
+        let mut req = Exchange::new(request());
         rt.block_on(async {
             let mut instance = fresh_filter.checkout().await.expect("fresh instance");
             instance
-                .on_request_headers(&mut req, &mut ctx)
+                .on_request_headers(&mut req)
                 .await
                 .expect("fresh call");
         })
@@ -179,10 +178,10 @@ fn request() -> RequestView {
     headers.insert("host", "api.example.com".parse().unwrap());
     headers.insert("x-ref-name", "bench".parse().unwrap());
     RequestView {
-        method: "GET".into(),
+        method: http::Method::GET,
         path: "/ref/hello".into(),
         headers,
-        client_ip: "127.0.0.1".into(),
+        client_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         request_id: "bench".into(),
         ..RequestView::default()
     }

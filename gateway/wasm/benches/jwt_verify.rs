@@ -28,7 +28,7 @@ use rsa::pkcs8::LineEnding;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use weir_wasm::{
-    Capabilities, ContextBag, Decision, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
+    Capabilities, Decision, Exchange, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
 };
 
 const ISSUER: &str = "https://issuer.bench";
@@ -62,10 +62,10 @@ fn request(token: &str) -> RequestView {
     headers.insert("host", "api.example.com".parse().unwrap());
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     RequestView {
-        method: "GET".into(),
+        method: http::Method::GET,
         path: "/orders".into(),
         headers,
-        client_ip: "127.0.0.1".into(),
+        client_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         request_id: "bench".into(),
         ..RequestView::default()
     }
@@ -148,14 +148,10 @@ fn verify(c: &mut Criterion) {
     let mut wasm = c.benchmark_group("wasm_filter");
     let noop = load(&host, "test_noop.wasm", &Value::Null);
     let mut instance = rt.block_on(noop.checkout()).expect("instance");
-    let mut ctx = ContextBag::new();
     wasm.bench_function("noop", |b| {
         iter_async(b, &rt, async || {
-            let mut req = request("x");
-            instance
-                .on_request_headers(&mut req, &mut ctx)
-                .await
-                .unwrap();
+            let mut req = Exchange::new(request("x"));
+            instance.on_request_headers(&mut req).await.unwrap();
         })
     });
     // Every call verifies (the verified-token cache off), then the same
@@ -179,11 +175,8 @@ fn verify(c: &mut Criterion) {
         let mut instance = rt.block_on(filter.checkout()).expect("instance");
         wasm.bench_function(format!("{}{suffix}", case.name), |b| {
             iter_async(b, &rt, async || {
-                let mut req = request(&case.token);
-                let decision = instance
-                    .on_request_headers(&mut req, &mut ctx)
-                    .await
-                    .unwrap();
+                let mut req = Exchange::new(request(&case.token));
+                let decision = instance.on_request_headers(&mut req).await.unwrap();
                 assert!(matches!(decision, Decision::Continue), "the token verifies");
             })
         });

@@ -41,7 +41,10 @@ pub struct LoadedFilter {
     pub(crate) gate: Arc<CallGate>,
     /// sha256 of the module's bytes, hex.
     module_digest: String,
-    idle: Mutex<Vec<Warm>>,
+    // Boxed so that checking an instance out or in moves a pointer, not the
+    // whole store handle.
+    #[allow(clippy::vec_box)]
+    idle: Mutex<Vec<Box<Warm>>>,
 }
 
 impl std::fmt::Debug for LoadedFilter {
@@ -169,7 +172,7 @@ impl LoadedFilter {
     }
 
     /// Takes an instance back after a request, unless it is spent or the pool is full.
-    pub(crate) fn give_back(&self, warm: Warm) {
+    pub(crate) fn give_back(&self, warm: Box<Warm>) {
         if self.spec.isolation == Isolation::PerRequest
             || warm.uses >= self.spec.limits.recycle_after
         {

@@ -12,7 +12,7 @@
 //! A gate outlives config generations while the filter's module, config and
 //! breaker settings stay the same, so a reload does not reset a tripped filter.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -30,6 +30,9 @@ pub(crate) struct CallGate {
     /// (0: never tripped). Read without a lock on every checkout.
     refused_until: AtomicU64,
     in_flight: AtomicU32,
+    /// Mirrors `breaker` being `Closed`, so that a call through a closed
+    /// breaker, nearly every call, needs no lock to be let in.
+    closed: AtomicBool,
     breaker: Mutex<Breaker>,
     counters: Counters,
 }
@@ -105,6 +108,7 @@ impl CallGate {
             created: Instant::now(),
             refused_until: AtomicU64::new(0),
             in_flight: AtomicU32::new(0),
+            closed: AtomicBool::new(true),
             breaker: Mutex::new(Breaker::Closed {
                 window_start: Instant::now(),
                 calls: 0,
@@ -131,9 +135,10 @@ impl CallGate {
         Ok(())
     }
 
-    pub(crate) fn enter(&self) -> Result<Permit<'_>, CallError> {
-        let probe = if self.settings.enabled {
-            self.admit(Instant::now())?
+    /// Lets a call starting at `now` through, or refuses it.
+    pub(crate) fn enter(&self, now: Instant) -> Result<Permit<'_>, CallError> {
+        let probe = if self.settings.enabled && !self.closed.load(Ordering::Acquire) {
+            self.admit(now)?
         } else {
             false
         };
@@ -174,9 +179,11 @@ impl CallGate {
     }
 
     fn reopen_now(&self) {
-        *self.breaker.lock().expect("breaker lock") = Breaker::Open {
+        let mut breaker = self.breaker.lock().expect("breaker lock");
+        *breaker = Breaker::Open {
             until: Instant::now(),
         };
+        self.closed.store(false, Ordering::Release);
     }
 
     fn record(&self, probe: bool, failed: bool, now: Instant) {
@@ -223,6 +230,8 @@ impl CallGate {
             other => other,
         };
         *breaker = next;
+        self.closed
+            .store(matches!(next, Breaker::Closed { .. }), Ordering::Release);
     }
 
     fn trip(&self, now: Instant) -> Breaker {
@@ -267,10 +276,11 @@ fn closed(now: Instant) -> Breaker {
 }
 
 impl Permit<'_> {
-    /// Records the call's outcome; `failed` for a failure of the filter itself.
-    pub(crate) fn finish(mut self, failed: bool) {
+    /// Records the outcome of the call that ended at `now`; `failed` for a
+    /// failure of the filter itself.
+    pub(crate) fn finish(mut self, failed: bool, now: Instant) {
         self.finished = true;
-        self.gate.record(self.probe, failed, Instant::now());
+        self.gate.record(self.probe, failed, now);
     }
 }
 
@@ -327,6 +337,8 @@ mod tests {
             call(&gate, t0, false),
             Err(CallError::CircuitOpen)
         ));
+        // Calls through the gate see the trip too (not only `admit`).
+        assert!(matches!(gate.enter(t0), Err(CallError::CircuitOpen)));
         let later = t0 + Duration::from_secs(6);
         // The probe fails: open again for another cool-down.
         call(&gate, later, true).unwrap();
@@ -372,15 +384,16 @@ mod tests {
             },
             2,
         );
-        let a = gate.enter().unwrap();
-        let b = gate.enter().unwrap();
-        assert!(matches!(gate.enter(), Err(CallError::Overloaded(2))));
-        a.finish(true);
-        let c = gate.enter().unwrap();
-        b.finish(true);
-        c.finish(true);
+        let now = Instant::now();
+        let a = gate.enter(now).unwrap();
+        let b = gate.enter(now).unwrap();
+        assert!(matches!(gate.enter(now), Err(CallError::Overloaded(2))));
+        a.finish(true, now);
+        let c = gate.enter(now).unwrap();
+        b.finish(true, now);
+        c.finish(true, now);
         for _ in 0..20 {
-            gate.enter().unwrap().finish(true);
+            gate.enter(now).unwrap().finish(true, now);
         }
         assert_eq!(gate.stats().breaker, BreakerState::Closed);
         assert_eq!(gate.stats().in_flight, 0);
@@ -392,10 +405,13 @@ mod tests {
         *gate.breaker.lock().unwrap() = Breaker::Open {
             until: Instant::now(),
         };
-        let probe = gate.enter().unwrap();
-        assert!(matches!(gate.enter(), Err(CallError::CircuitOpen)));
+        gate.closed.store(false, Ordering::Release);
+        let now = Instant::now();
+        let probe = gate.enter(now).unwrap();
+        assert!(matches!(gate.enter(now), Err(CallError::CircuitOpen)));
         drop(probe);
-        gate.enter().unwrap().finish(false);
+        let later = Instant::now();
+        gate.enter(later).unwrap().finish(false, later);
         assert_eq!(gate.stats().breaker, BreakerState::Closed);
     }
 }

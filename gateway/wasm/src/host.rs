@@ -2,8 +2,8 @@
 //! epoch interruption, its ticker thread, the linker and the component cache.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -44,8 +44,9 @@ pub struct WasmHost {
     pub(crate) linker: Linker<HostState>,
     cache: ComponentCache,
     io: IoRuntime,
-    /// Held for its `Drop`: the epoch stops advancing with the host.
-    _ticker: Ticker,
+    /// Started with the first filter: a gateway without filters has no
+    /// thread waking every tick. Stopped when the host is dropped.
+    ticker: OnceLock<Ticker>,
 }
 
 impl WasmHost {
@@ -55,13 +56,12 @@ impl WasmHost {
         crate::wasi::add_to_linker(&mut linker).map_err(engine_error)?;
         Filter::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_error)?;
         let cache = ComponentCache::new(&engine, options.cache_dir)?;
-        let ticker = Ticker::start(engine.clone());
         Ok(WasmHost {
             engine,
             linker,
             cache,
             io: IoRuntime::start()?,
-            _ticker: ticker,
+            ticker: OnceLock::new(),
         })
     }
 
@@ -76,6 +76,9 @@ impl WasmHost {
         spec: FilterSpec,
         previous: Option<&LoadedFilter>,
     ) -> Result<Arc<LoadedFilter>, LoadError> {
+        // Deadlines count epoch ticks, `init` in the probe instance included.
+        self.ticker
+            .get_or_init(|| Ticker::start(self.engine.clone()));
         let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
             path: spec.module.clone(),
             source,

@@ -16,12 +16,12 @@ use crate::filter::{LoadedFilter, StartError};
 use crate::host::EPOCH_TICK;
 use crate::state::HostState;
 use crate::types::{
-    ContextBag, Decision, FilterResponse, LogInfo, OnError, Phases, RequestBodyDecision,
-    ResponseBodyDecision,
+    Decision, FilterResponse, LogInfo, OnError, Phases, RequestBodyDecision, ResponseBodyDecision,
 };
-use crate::view::{RequestView, ResponseView};
+use crate::view::Exchange;
 
-/// A live instance whose `init` has run.
+/// A live instance whose `init` has run. Kept boxed (in the pool and while
+/// checked out) so that taking and returning it moves a pointer.
 pub(crate) struct Warm {
     store: Store<HostState>,
     bindings: Filter,
@@ -30,7 +30,7 @@ pub(crate) struct Warm {
 }
 
 impl Warm {
-    pub(crate) async fn start(filter: &LoadedFilter) -> Result<(Warm, Phases), StartError> {
+    pub(crate) async fn start(filter: &LoadedFilter) -> Result<(Box<Warm>, Phases), StartError> {
         let spec = &filter.spec;
         let state = HostState::new(
             filter.name.clone(),
@@ -56,27 +56,27 @@ impl Warm {
             }
         });
         let deadline = spec.limits.call_deadline;
-        let ends = start_call(&mut store, deadline);
+        let ends = start_call(&mut store, Instant::now(), deadline);
         let bindings = bounded(ends, filter.pre.instantiate_async(&mut store))
             .await
             .map_err(|err| StartError::Call(CallError::Instantiate(format!("{err:#}"))))?;
-        let ends = start_call(&mut store, deadline);
+        let ends = start_call(&mut store, Instant::now(), deadline);
         let phases = bounded(ends, bindings.call_init(&mut store, &spec.config_json))
             .await
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
-        let warm = Warm {
+        let warm = Box::new(Warm {
             store,
             bindings,
             uses: 0,
-        };
+        });
         Ok((warm, phases_from_wit(phases)))
     }
 }
 
-/// Arms the deadline of the call about to start; returns when it ends.
-fn start_call(store: &mut Store<HostState>, deadline: Duration) -> Instant {
-    let ends = Instant::now() + deadline;
+/// Arms the deadline of a call starting `now`; returns when it ends.
+fn start_call(store: &mut Store<HostState>, now: Instant, deadline: Duration) -> Instant {
+    let ends = now + deadline;
     store.data_mut().deadline = ends;
     store.set_epoch_deadline(1);
     ends
@@ -161,6 +161,20 @@ async fn invoke(
     })
 }
 
+/// When a call started and ended: one clock read at each end, shared by the
+/// deadline, the gate and the caller's metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct CallTiming {
+    pub started: Instant,
+    pub ended: Instant,
+}
+
+impl CallTiming {
+    pub fn took(&self) -> Duration {
+        self.ended.saturating_duration_since(self.started)
+    }
+}
+
 /// An instance checked out for one request; goes back to the pool on drop
 /// unless a call failed.
 pub struct FilterInstance {
@@ -168,15 +182,17 @@ pub struct FilterInstance {
     /// A `Store` is `Send` but not `Sync` (WASI's context is not); Pingora's
     /// per-request context must be `Sync`. Only `&mut` access ever reaches the
     /// store, which `SyncWrapper` turns into `Sync` soundly.
-    warm: Option<SyncWrapper<Warm>>,
+    warm: Option<SyncWrapper<Box<Warm>>>,
+    last_call: Option<CallTiming>,
 }
 
 impl FilterInstance {
-    pub(crate) fn new(filter: Arc<LoadedFilter>, mut warm: Warm) -> Self {
+    pub(crate) fn new(filter: Arc<LoadedFilter>, mut warm: Box<Warm>) -> Self {
         warm.uses += 1;
         FilterInstance {
             filter,
             warm: Some(SyncWrapper::new(warm)),
+            last_call: None,
         }
     }
 
@@ -184,12 +200,16 @@ impl FilterInstance {
         &self.filter
     }
 
+    /// When the last phase call started and ended (also a refused one).
+    pub fn last_call(&self) -> Option<CallTiming> {
+        self.last_call
+    }
+
     pub async fn on_request_headers(
         &mut self,
-        req: &mut RequestView,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
     ) -> Result<Decision, CallError> {
-        match self.call(req, None, ctx, Phase::RequestHeaders).await? {
+        match self.call(exchange, Phase::RequestHeaders).await? {
             PhaseResult::Decision(d) => decision_from_wit(d),
             _ => unreachable!("on-request-headers returns a decision"),
         }
@@ -197,12 +217,11 @@ impl FilterInstance {
 
     pub async fn on_request_body(
         &mut self,
-        req: &mut RequestView,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
         body: &[u8],
     ) -> Result<RequestBodyDecision, CallError> {
         let PhaseResult::RequestBody(decision) =
-            self.call(req, None, ctx, Phase::RequestBody(body)).await?
+            self.call(exchange, Phase::RequestBody(body)).await?
         else {
             unreachable!("on-request-body returns a request-body decision")
         };
@@ -217,14 +236,9 @@ impl FilterInstance {
 
     pub async fn on_response_headers(
         &mut self,
-        req: &mut RequestView,
-        resp: &mut ResponseView,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
     ) -> Result<Decision, CallError> {
-        match self
-            .call(req, Some(resp), ctx, Phase::ResponseHeaders)
-            .await?
-        {
+        match self.call(exchange, Phase::ResponseHeaders).await? {
             PhaseResult::Decision(d) => decision_from_wit(d),
             _ => unreachable!("on-response-headers returns a decision"),
         }
@@ -232,14 +246,11 @@ impl FilterInstance {
 
     pub async fn on_response_body(
         &mut self,
-        req: &mut RequestView,
-        resp: &mut ResponseView,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
         body: &[u8],
     ) -> Result<ResponseBodyDecision, CallError> {
-        let PhaseResult::ResponseBody(decision) = self
-            .call(req, Some(resp), ctx, Phase::ResponseBody(body))
-            .await?
+        let PhaseResult::ResponseBody(decision) =
+            self.call(exchange, Phase::ResponseBody(body)).await?
         else {
             unreachable!("on-response-body returns a response-body decision")
         };
@@ -251,9 +262,7 @@ impl FilterInstance {
 
     pub async fn on_log(
         &mut self,
-        req: &mut RequestView,
-        resp: &mut ResponseView,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
         info: &LogInfo,
     ) -> Result<(), CallError> {
         let info = wit::LogInfo {
@@ -265,25 +274,27 @@ impl FilterInstance {
             route: info.route.clone(),
             error: info.error.clone(),
         };
-        self.call(req, Some(resp), ctx, Phase::Log(&info)).await?;
+        self.call(exchange, Phase::Log(&info)).await?;
         Ok(())
     }
 
-    /// Moves the request (and response) into the store for one call, with a
-    /// fresh deadline, and back out after it. The call passes the filter's
-    /// gate first (concurrency limit, circuit breaker). A failed call
-    /// discards the instance; for a fail-open filter, its half-made edits
-    /// are dropped too.
+    /// Moves the exchange into the store for one call, with a fresh
+    /// deadline, and back out after it. The call passes the filter's gate
+    /// first (concurrency limit, circuit breaker). A failed call discards the
+    /// instance; for a fail-open filter, its half-made edits are dropped too.
     async fn call(
         &mut self,
-        req: &mut RequestView,
-        mut resp: Option<&mut ResponseView>,
-        ctx: &mut ContextBag,
+        exchange: &mut Box<Exchange>,
         phase: Phase<'_>,
     ) -> Result<PhaseResult, CallError> {
+        let started = Instant::now();
+        self.last_call = Some(CallTiming {
+            started,
+            ended: started,
+        });
         // Disjoint fields: the filter stays borrowed while the instance is taken.
         let filter = &self.filter;
-        let permit = filter.gate.enter()?;
+        let permit = filter.gate.enter(started)?;
         // Taken out for the call: if the request's task is cancelled mid-call,
         // the instance is dropped with it instead of going back to the pool.
         let Some(mut wrapped) = self.warm.take() else {
@@ -292,41 +303,29 @@ impl FilterInstance {
             ));
         };
         let warm = wrapped.get_mut();
-        let keep = (filter.spec.on_error == OnError::FailOpen)
-            .then(|| (req.clone(), resp.as_deref().cloned(), ctx.clone()));
-        let data = warm.store.data_mut();
-        std::mem::swap(&mut data.request, req);
-        std::mem::swap(&mut data.context, ctx);
-        if let Some(resp) = resp.as_deref_mut() {
-            std::mem::swap(&mut data.response, resp);
-        }
-        let ends = start_call(&mut warm.store, filter.spec.limits.call_deadline);
-        let result = bounded(ends, invoke(&warm.bindings, &mut warm.store, phase))
-            .await
-            .map_err(CallError::from_wasmtime);
-        let data = warm.store.data_mut();
-        std::mem::swap(&mut data.request, req);
-        std::mem::swap(&mut data.context, ctx);
-        if let Some(resp) = resp.as_deref_mut() {
-            std::mem::swap(&mut data.response, resp);
-        }
+        let keep = (filter.spec.on_error == OnError::FailOpen).then(|| exchange.clone());
+        std::mem::swap(&mut warm.store.data_mut().exchange, exchange);
+        let ends = start_call(&mut warm.store, started, filter.spec.limits.call_deadline);
+        // Boxed: wasmtime's call future is large, and every async frame
+        // above it would otherwise copy it when it first awaits.
+        let call = Box::pin(invoke(&warm.bindings, &mut warm.store, phase));
+        let result = bounded(ends, call).await.map_err(CallError::from_wasmtime);
+        std::mem::swap(&mut warm.store.data_mut().exchange, exchange);
         let result = result.and_then(|r| {
             check_result(&r)?;
             Ok(r)
         });
-        permit.finish(result.is_err());
+        let ended = Instant::now();
+        permit.finish(result.is_err(), ended);
+        self.last_call = Some(CallTiming { started, ended });
         match result {
             Ok(r) => {
                 self.warm = Some(wrapped);
                 Ok(r)
             }
             Err(err) => {
-                if let Some((old_req, old_resp, old_ctx)) = keep {
-                    *req = old_req;
-                    *ctx = old_ctx;
-                    if let (Some(resp), Some(old)) = (resp, old_resp) {
-                        *resp = old;
-                    }
+                if let Some(kept) = keep {
+                    *exchange = kept;
                 }
                 Err(err)
             }

@@ -17,7 +17,7 @@
 //! reach is the [`Capabilities`] its config grants.
 //!
 //! Nothing here knows about Pingora: the proxy hands requests in as
-//! [`RequestView`]s and applies the edits filters made.
+//! [`RequestView`]s (in an [`Exchange`]) and applies the edits filters made.
 
 mod bindings;
 mod cache;
@@ -41,9 +41,9 @@ pub use error::{CallError, LoadError};
 pub use filter::{FilterSpec, LoadedFilter};
 pub use gate::{BreakerState, GateStats};
 pub use host::{HostOptions, WasmHost};
-pub use instance::FilterInstance;
+pub use instance::{CallTiming, FilterInstance};
 pub use types::{
     ContextBag, Decision, FilterLimits, FilterResponse, Isolation, LogInfo, OnError, Phases,
     RequestBodyDecision, ResponseBodyDecision,
 };
-pub use view::{HeaderEdit, RequestView, ResponseView};
+pub use view::{Exchange, HeaderEdit, RequestView, ResponseView};

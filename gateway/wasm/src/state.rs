@@ -2,7 +2,7 @@
 //! (`http`, `context`, `log`; the capabilities have modules of their own).
 //!
 //! A store serves one call at a time. Before a call the instance moves the
-//! request's view and context bag in; after it, it moves them back out. The
+//! request's [`Exchange`] (views and context bag) in; after it, back out. The
 //! resource handles the guest receives therefore need no table: there is only
 //! ever one request and one response in a store, at rep 0.
 
@@ -19,8 +19,7 @@ use crate::bindings::weir::filter::{context, http as wit_http, log, types};
 use crate::capabilities::Capabilities;
 use crate::error::LoadError;
 use crate::outbound::OutboundHttp;
-use crate::types::ContextBag;
-use crate::view::{self, RequestView, ResponseView};
+use crate::view::{self, Exchange};
 
 /// Type behind `weir:filter/http.request` handles.
 pub struct RequestHandle;
@@ -40,9 +39,8 @@ pub(crate) struct HostState {
     pub(crate) limits: StoreLimits,
     /// When the running call must end; checked at every epoch tick.
     pub(crate) deadline: Instant,
-    pub(crate) request: RequestView,
-    pub(crate) response: ResponseView,
-    pub(crate) context: ContextBag,
+    /// The request being served, during a call.
+    pub(crate) exchange: Box<Exchange>,
 }
 
 impl HostState {
@@ -81,9 +79,7 @@ impl HostState {
                 .trap_on_grow_failure(true)
                 .build(),
             deadline: Instant::now(),
-            request: RequestView::default(),
-            response: ResponseView::default(),
-            context: ContextBag::new(),
+            exchange: Box::default(),
         })
     }
 }
@@ -113,22 +109,22 @@ impl wit_http::Host for HostState {}
 
 impl wit_http::HostRequest for HostState {
     fn method(&mut self, _: Resource<RequestHandle>) -> String {
-        self.request.method.clone()
+        self.exchange.request.method.as_str().to_owned()
     }
 
     fn path(&mut self, _: Resource<RequestHandle>) -> String {
-        self.request.path.clone()
+        self.exchange.request.path.clone()
     }
 
     fn set_path(&mut self, _: Resource<RequestHandle>, path: String) -> Result<(), String> {
         view::check_path(&path)?;
-        self.request.path = path;
-        self.request.uri_changed = true;
+        self.exchange.request.path = path;
+        self.exchange.request.uri_changed = true;
         Ok(())
     }
 
     fn query(&mut self, _: Resource<RequestHandle>) -> Option<String> {
-        self.request.query.clone()
+        self.exchange.request.query.clone()
     }
 
     fn set_query(
@@ -139,21 +135,21 @@ impl wit_http::HostRequest for HostState {
         if let Some(q) = &query {
             view::check_query(q)?;
         }
-        self.request.query = query;
-        self.request.uri_changed = true;
+        self.exchange.request.query = query;
+        self.exchange.request.uri_changed = true;
         Ok(())
     }
 
     fn header(&mut self, _: Resource<RequestHandle>, name: String) -> Option<Vec<u8>> {
-        view::header_first(&self.request.headers, &name)
+        view::header_first(&self.exchange.request.headers, &name)
     }
 
     fn header_all(&mut self, _: Resource<RequestHandle>, name: String) -> Vec<Vec<u8>> {
-        view::header_all(&self.request.headers, &name)
+        view::header_all(&self.exchange.request.headers, &name)
     }
 
     fn headers(&mut self, _: Resource<RequestHandle>) -> Vec<(String, Vec<u8>)> {
-        view::header_list(&self.request.headers)
+        view::header_list(&self.exchange.request.headers)
     }
 
     fn set_header(
@@ -162,7 +158,7 @@ impl wit_http::HostRequest for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        let r = &mut self.request;
+        let r = &mut self.exchange.request;
         view::set_header(&mut r.headers, &mut r.edits, &name, &value, false)
     }
 
@@ -172,21 +168,25 @@ impl wit_http::HostRequest for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        let r = &mut self.request;
+        let r = &mut self.exchange.request;
         view::set_header(&mut r.headers, &mut r.edits, &name, &value, true)
     }
 
     fn remove_header(&mut self, _: Resource<RequestHandle>, name: String) {
-        let r = &mut self.request;
+        let r = &mut self.exchange.request;
         view::remove_header(&mut r.headers, &mut r.edits, &name)
     }
 
     fn client_ip(&mut self, _: Resource<RequestHandle>) -> String {
-        self.request.client_ip.clone()
+        self.exchange
+            .request
+            .client_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_default()
     }
 
     fn id(&mut self, _: Resource<RequestHandle>) -> String {
-        self.request.request_id.clone()
+        self.exchange.request.request_id.clone()
     }
 
     fn drop(&mut self, _: Resource<RequestHandle>) -> wasmtime::Result<()> {
@@ -197,28 +197,28 @@ impl wit_http::HostRequest for HostState {
 
 impl wit_http::HostResponse for HostState {
     fn status(&mut self, _: Resource<ResponseHandle>) -> u16 {
-        self.response.status
+        self.exchange.response.status
     }
 
     fn set_status(&mut self, _: Resource<ResponseHandle>, status: u16) -> Result<(), String> {
         if !(100..=599).contains(&status) {
             return Err(format!("status {status} is not in 100..=599"));
         }
-        self.response.status = status;
-        self.response.status_changed = true;
+        self.exchange.response.status = status;
+        self.exchange.response.status_changed = true;
         Ok(())
     }
 
     fn header(&mut self, _: Resource<ResponseHandle>, name: String) -> Option<Vec<u8>> {
-        view::header_first(&self.response.headers, &name)
+        view::header_first(&self.exchange.response.headers, &name)
     }
 
     fn header_all(&mut self, _: Resource<ResponseHandle>, name: String) -> Vec<Vec<u8>> {
-        view::header_all(&self.response.headers, &name)
+        view::header_all(&self.exchange.response.headers, &name)
     }
 
     fn headers(&mut self, _: Resource<ResponseHandle>) -> Vec<(String, Vec<u8>)> {
-        view::header_list(&self.response.headers)
+        view::header_list(&self.exchange.response.headers)
     }
 
     fn set_header(
@@ -227,7 +227,7 @@ impl wit_http::HostResponse for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        let r = &mut self.response;
+        let r = &mut self.exchange.response;
         view::set_header(&mut r.headers, &mut r.edits, &name, &value, false)
     }
 
@@ -237,12 +237,12 @@ impl wit_http::HostResponse for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), String> {
-        let r = &mut self.response;
+        let r = &mut self.exchange.response;
         view::set_header(&mut r.headers, &mut r.edits, &name, &value, true)
     }
 
     fn remove_header(&mut self, _: Resource<ResponseHandle>, name: String) {
-        let r = &mut self.response;
+        let r = &mut self.exchange.response;
         view::remove_header(&mut r.headers, &mut r.edits, &name)
     }
 
@@ -253,22 +253,22 @@ impl wit_http::HostResponse for HostState {
 
 impl context::Host for HostState {
     fn get(&mut self, key: String) -> Option<String> {
-        self.context.get(&key).cloned()
+        self.exchange.context.get(&key).cloned()
     }
 
     fn set(&mut self, key: String, value: String) {
-        self.context.insert(key, value);
+        self.exchange.context.insert(key, value);
     }
 
     fn remove(&mut self, key: String) {
-        self.context.remove(&key);
+        self.exchange.context.remove(&key);
     }
 }
 
 impl log::Host for HostState {
     fn log(&mut self, level: types::Level, message: String) {
         let filter = &*self.filter_name;
-        let request_id = self.request.request_id.as_str();
+        let request_id = self.exchange.request.request_id.as_str();
         match level {
             types::Level::Trace => tracing::trace!(filter, request_id, "{message}"),
             types::Level::Debug => tracing::debug!(filter, request_id, "{message}"),

@@ -1,11 +1,17 @@
 //! The request and response as filters see them.
 //!
 //! The proxy builds a [`RequestView`] once per request from Pingora's header and
-//! moves it into each filter's store for the duration of a call (no copy per
-//! filter). Filters' header edits are applied to the view and journalled, so the
-//! proxy can replay them onto Pingora's header without diffing.
+//! keeps it, with the response and the context bag, in one boxed [`Exchange`]
+//! that each call moves into the filter's store and back out: a pointer swap,
+//! no copy per filter or per call. Filters' header edits are applied to the
+//! view and journalled, so the proxy can replay them onto Pingora's header
+//! without diffing.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use std::net::IpAddr;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::types::ContextBag;
 
 /// One header change made by a filter, in the order it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +23,12 @@ pub enum HeaderEdit {
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestView {
-    pub method: String,
+    pub method: Method,
     pub path: String,
     pub query: Option<String>,
     pub headers: HeaderMap,
-    pub client_ip: String,
+    /// Formatted only when a filter asks for it.
+    pub client_ip: Option<IpAddr>,
     pub request_id: String,
     /// Set when a filter changed the path or the query.
     pub uri_changed: bool,
@@ -34,6 +41,25 @@ pub struct ResponseView {
     pub headers: HeaderMap,
     pub status_changed: bool,
     pub edits: Vec<HeaderEdit>,
+}
+
+/// What the filters of one chain share for one request: the request and
+/// the response as they see them, and the context bag. A call moves the box
+/// into the filter's store and back.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub request: RequestView,
+    pub response: ResponseView,
+    pub context: ContextBag,
+}
+
+impl Exchange {
+    pub fn new(request: RequestView) -> Box<Exchange> {
+        Box::new(Exchange {
+            request,
+            ..Exchange::default()
+        })
+    }
 }
 
 /// Header edits shared by requests and responses; values with CR, LF or NUL

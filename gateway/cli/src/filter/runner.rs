@@ -85,10 +85,10 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
         }
         None => {
             upstream_request = Some(SentRequest {
-                method: run.request.method.clone(),
-                path: run.request.path.clone(),
-                query: run.request.query.clone(),
-                headers: run.request.headers.clone(),
+                method: run.exchange.request.method.to_string(),
+                path: run.exchange.request.path.clone(),
+                query: run.exchange.request.query.clone(),
+                headers: run.exchange.request.headers.clone(),
                 body: request_body.clone(),
             });
             let upstream = FilterResponse {
@@ -139,7 +139,7 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
         failure,
         upstream_request,
         response,
-        context: run.context.clone(),
+        context: run.exchange.context.clone(),
     })
 }
 
@@ -161,7 +161,7 @@ async fn response_headers(
             );
         }
     };
-    run.response = ResponseView {
+    run.exchange.response = ResponseView {
         status: sent.status,
         headers: sent.headers.clone(),
         status_changed: false,
@@ -179,8 +179,8 @@ async fn response_headers(
             }
         },
         None => {
-            sent.status = run.response.status;
-            sent.headers = run.response.headers.clone();
+            sent.status = run.exchange.response.status;
+            sent.headers = run.exchange.response.headers.clone();
             (None, sent)
         }
     }
@@ -252,12 +252,17 @@ fn header_map<'a>(pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> anyhow::R
 fn request_view(case: &Case, request_id: &str) -> anyhow::Result<RequestView> {
     let r = &case.request;
     Ok(RequestView {
-        method: r.method.clone(),
+        method: r
+            .method
+            .parse()
+            .with_context(|| format!("request.method {:?} is not an HTTP method", r.method))?,
         path: r.path.clone(),
         query: r.query.clone(),
         headers: header_map(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
             .context("request headers")?,
-        client_ip: r.client_ip.clone(),
+        client_ip: Some(r.client_ip.parse().with_context(|| {
+            format!("request.client_ip {:?} is not an IP address", r.client_ip)
+        })?),
         request_id: request_id.to_owned(),
         uri_changed: false,
         edits: Vec::new(),

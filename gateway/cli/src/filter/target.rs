@@ -176,7 +176,7 @@ impl Target {
             .collect();
         Ok(Loaded {
             chain: Chain {
-                filters,
+                filters: filters.into(),
                 phases,
                 metrics,
             },

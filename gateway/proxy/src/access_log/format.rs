@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use weir_config::{AccessLogField, AccessLogFormat};
 
 use super::Record;
+use crate::text::{int, ip_text};
 
 /// A value of one field; `None` is JSON `null`, an empty logfmt value.
 enum Value<'a> {
@@ -112,44 +113,12 @@ pub fn line(
     }
 }
 
-/// IPv4 by hand (two per line, on every request); IPv6 through `fmt`, which
-/// knows its compression rules.
-fn ip_text(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                int(out, octet.into());
-            }
-        }
-        IpAddr::V6(v6) => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
 fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(DIGITS[usize::from(b >> 4)]);
         out.push(DIGITS[usize::from(b & 0xf)]);
     }
-}
-
-fn int(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// Milliseconds with microsecond precision: `12.345`.
@@ -319,22 +288,6 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "method=GET path=\"/a \\\"b\\\"\" status=200 trace_id= error=\"bad\\nthing\"\n"
         );
-    }
-
-    #[test]
-    fn addresses_print_as_std_prints_them() {
-        for text in [
-            "0.0.0.0",
-            "10.0.200.1",
-            "255.255.255.255",
-            "::1",
-            "2001:db8::8:800:200c:417a",
-        ] {
-            let ip: IpAddr = text.parse().unwrap();
-            let mut out = Vec::new();
-            ip_text(&mut out, ip);
-            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
-        }
     }
 
     #[test]
