@@ -125,6 +125,14 @@ void weir_req_remove_header(weir_request_t req, const char *name);
 bool weir_req_set_path(weir_request_t req, const char *path);
 // NULL removes the query string.
 bool weir_req_set_query(weir_request_t req, const char *query);
+// Edits of the response to this request (whichever answers it), made in a
+// request phase: weir applies them when the response arrives, before the
+// response phases. False when weir refuses them (a bad name, CR, LF, NUL in a
+// value, or the response has already arrived); weir_last_error() says why.
+bool weir_req_set_response_header(weir_request_t req, const char *name, const char *value);
+bool weir_req_set_response_header_bytes(weir_request_t req, const char *name, weir_bytes_t value);
+bool weir_req_append_response_header(weir_request_t req, const char *name, const char *value);
+bool weir_req_remove_response_header(weir_request_t req, const char *name);
 const char *weir_req_client_ip(weir_request_t req);
 const char *weir_req_id(weir_request_t req);
 

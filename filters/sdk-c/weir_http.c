@@ -122,6 +122,28 @@ bool weir_req_set_query(weir_request_t req, const char *query) {
     EDIT(weir_filter_http_method_request_set_query(req_handle(req), query ? &q : NULL, &err));
 }
 
+bool weir_req_set_response_header_bytes(weir_request_t req, const char *name, weir_bytes_t value) {
+    filter_string_t n = weir__str(name);
+    filter_list_u8_t v = {(uint8_t *)value.ptr, value.len};
+    EDIT(weir_filter_http_method_request_set_response_header(req_handle(req), &n, &v, &err));
+}
+
+bool weir_req_set_response_header(weir_request_t req, const char *name, const char *value) {
+    return weir_req_set_response_header_bytes(req, name,
+                                              (weir_bytes_t){(const uint8_t *)value, strlen(value)});
+}
+
+bool weir_req_append_response_header(weir_request_t req, const char *name, const char *value) {
+    filter_string_t n = weir__str(name);
+    filter_list_u8_t v = {(uint8_t *)value, strlen(value)};
+    EDIT(weir_filter_http_method_request_append_response_header(req_handle(req), &n, &v, &err));
+}
+
+bool weir_req_remove_response_header(weir_request_t req, const char *name) {
+    filter_string_t n = weir__str(name);
+    EDIT(weir_filter_http_method_request_remove_response_header(req_handle(req), &n, &err));
+}
+
 const char *weir_req_client_ip(weir_request_t req) {
     filter_string_t ret;
     weir_filter_http_method_request_client_ip(req_handle(req), &ret);

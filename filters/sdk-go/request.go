@@ -96,6 +96,27 @@ func (r *Request) AppendHeader(name, value string) error {
 // RemoveHeader removes every value of a header.
 func (r *Request) RemoveHeader(name string) { r.handle.RemoveHeader(name) }
 
+// SetResponseHeader replaces every value of a header of the response to this
+// request, whichever answers it. Made in a request phase, the edit waits for
+// the response and is applied before the response phases run. Refused (an
+// error) for a bad name, CR, LF or NUL in the value, or once the response has
+// arrived (edit it through the Response then).
+func (r *Request) SetResponseHeader(name, value string) error {
+	return refused(r.handle.SetResponseHeader(name, []byte(value)))
+}
+
+// AppendResponseHeader adds a value to a header of the response to this
+// request; see SetResponseHeader.
+func (r *Request) AppendResponseHeader(name, value string) error {
+	return refused(r.handle.AppendResponseHeader(name, []byte(value)))
+}
+
+// RemoveResponseHeader removes every value of a header of the response to
+// this request; see SetResponseHeader.
+func (r *Request) RemoveResponseHeader(name string) error {
+	return refused(r.handle.RemoveResponseHeader(name))
+}
+
 // ClientIP is the client's address: the TCP peer, or from X-Forwarded-For
 // when the peer is one of the listener's trusted_proxies.
 func (r *Request) ClientIP() string { return r.handle.ClientIp() }

@@ -351,9 +351,33 @@ async fn a_header_value_with_crlf_is_refused() {
     .await;
     let result = seen["x-crlf-result"][0].as_str().unwrap();
     assert!(result.starts_with("refused: "), "{result}");
+    let result = seen["x-crlf-response-result"][0].as_str().unwrap();
+    assert!(result.starts_with("refused: "), "{result}");
     assert!(
         seen.get("x-injected").is_none() && seen.get("x-evil").is_none(),
         "{seen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn response_edits_from_the_request_are_refused_once_the_response_is_out() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&with_filters(
+        &up,
+        &[filter("late", "test-misbehave", "")],
+        &route("/", "late"),
+    ));
+    let resp = client().get(gw.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("x-late"), None);
+    // The log phase runs after the response went out.
+    wait_until(Duration::from_secs(10), "the log phase", || {
+        gw.logs().contains("late response edit")
+    });
+    let logs = gw.logs();
+    assert!(
+        logs.contains("late response edit refused: the response has arrived"),
+        "{logs}"
     );
 }
 

@@ -433,7 +433,9 @@ fn validate_py_reports_a_missing_schema_at_check_time() {
     );
 }
 
-/// The SDKs' test filters: secrets and outbound HTTP from JavaScript and Python.
+/// The SDKs' test filters: secrets and outbound HTTP from JavaScript and
+/// Python; a response edit queued in the request phase reaches the client
+/// whichever answers (the filter here).
 #[tokio::test(flavor = "multi_thread")]
 async fn javascript_and_python_filters_use_secrets_and_outbound_http() {
     let allowed = Upstream::start("allowed").await;
@@ -471,7 +473,7 @@ async fn javascript_and_python_filters_use_secrets_and_outbound_http() {
         .unwrap();
         let gw = Gateway::spawn_with_env(dir, port, &[("WEIR_LANG_TEST_TOKEN", "s3cret")]);
 
-        let (status, _, body) = send(
+        let (status, headers, body) = send(
             &gw,
             reqwest::Method::GET,
             "/secret",
@@ -480,6 +482,11 @@ async fn javascript_and_python_filters_use_secrets_and_outbound_http() {
         )
         .await;
         assert_eq!((status, body.as_str()), (200, "s3cret"), "{lang}");
+        assert_eq!(
+            header(&headers, "x-early-response").as_deref(),
+            Some(lang),
+            "{lang}"
+        );
         let (status, _, body) = send(
             &gw,
             reqwest::Method::GET,
@@ -501,11 +508,57 @@ async fn javascript_and_python_filters_use_secrets_and_outbound_http() {
         assert_eq!(allowed.hits(), hits + 1, "{lang}");
         // An origin outside the grant is refused before any connection: the
         // filter gets an error (fetch() says only "NetworkError"), weir logs why.
-        let (status, _, body) = send(&gw, reqwest::Method::GET, "/denied", &[], "").await;
+        let (status, headers, body) = send(&gw, reqwest::Method::GET, "/denied", &[], "").await;
         assert_eq!(status, 502, "{lang}: {body}");
         assert!(body.starts_with("fetch failed"), "{lang}: {body}");
+        assert_eq!(
+            header(&headers, "x-early-response").as_deref(),
+            Some(lang),
+            "{lang}"
+        );
         wait_until(Duration::from_secs(10), "the refusal in weir's log", || {
             gw.logs().contains("outbound request refused")
         });
+    }
+}
+
+/// The C and Go SDKs' test filters queue `x-early-response: <language>` in the
+/// request phase, with no response phase: weir applies it to the filter's own
+/// answer and to the route's.
+#[tokio::test(flavor = "multi_thread")]
+async fn c_and_go_filters_queue_a_response_edit_in_the_request_phase() {
+    for (lang, name) in [("c", "sdk-c-test"), ("go", "sdk-go-test")] {
+        let cfg = with_cache(&format!(
+            "secrets:\n  token:\n    env: WEIR_CGO_EDIT_TOKEN\n\
+             filters:\n  caps:\n    module: {}\n    grants: {{ secrets: [token] }}\n\
+             routes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 404 }}\n    filters: [caps]\n",
+            language_wasm(name).display()
+        ));
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("weir.yaml"),
+            cfg.replace("{port}", &port.to_string()),
+        )
+        .unwrap();
+        let gw = Gateway::spawn_with_env(dir, port, &[("WEIR_CGO_EDIT_TOKEN", "s3cret")]);
+
+        // The filter answers.
+        let (status, headers, body) =
+            send(&gw, reqwest::Method::GET, "/", &[("x-secret", "token")], "").await;
+        assert_eq!((status, body.as_str()), (200, "s3cret"), "{lang}");
+        assert_eq!(
+            header(&headers, "x-early-response").as_deref(),
+            Some(lang),
+            "{lang}"
+        );
+        // The filter continues; the route answers.
+        let (status, headers, body) = send(&gw, reqwest::Method::GET, "/", &[], "").await;
+        assert_eq!(status, 404, "{lang}: {body}");
+        assert_eq!(
+            header(&headers, "x-early-response").as_deref(),
+            Some(lang),
+            "{lang}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 // The Go SDK's test filter: answers with the secret named by `x-secret`
-// (500 with weir's reason when it is not granted).
+// (500 with weir's reason when it is not granted). Every response carries
+// x-early-response: go, queued in the request phase.
 package main
 
 import weir "weirfilter"
@@ -7,6 +8,9 @@ import weir "weirfilter"
 type secrets struct{}
 
 func (secrets) OnRequestHeaders(req *weir.Request) weir.Decision {
+	if err := req.SetResponseHeader("x-early-response", "go"); err != nil {
+		return weir.RespondText(500, err.Error())
+	}
 	name, ok := req.Header("x-secret")
 	if !ok {
 		return weir.Continue()

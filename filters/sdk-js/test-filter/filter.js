@@ -1,4 +1,5 @@
 // Drives the SDK's capabilities for weir's tests (tests/e2e/languages.rs):
+//   every response carries x-early-response: js, queued in the request phase
 //   /secret  answers the secret named by x-secret (500 with the error otherwise)
 //   /fetch   fetches config.url (a POST of config.body when given) and answers
 //            its status and body (502 on error)
@@ -13,6 +14,7 @@ export default class CapabilitiesTest extends Filter {
   }
 
   async onRequestHeaders(req) {
+    req.setResponseHeader("x-early-response", "js");
     if (req.path === "/secret") {
       try {
         return Decision.text(200, secrets.getString(req.header("x-secret") ?? ""));

@@ -190,6 +190,21 @@ export class Request extends Headers {
   setQuery(query) {
     this.handle.setQuery(query ?? undefined);
   }
+  /**
+   * Edits of the response to this request (whichever answers it), made in a
+   * request phase: weir applies them when the response arrives, before the
+   * response phases. Throws if weir refuses the edit (a bad name, CR, LF or
+   * NUL in the value, or the response has already arrived).
+   */
+  setResponseHeader(name, value) {
+    this.handle.setResponseHeader(name, bytes(value));
+  }
+  appendResponseHeader(name, value) {
+    this.handle.appendResponseHeader(name, bytes(value));
+  }
+  removeResponseHeader(name) {
+    this.handle.removeResponseHeader(name);
+  }
   get clientIp() {
     return this.handle.clientIp();
   }

@@ -1,4 +1,5 @@
 """Drives the SDK's capabilities for weir's tests (tests/e2e/languages.rs):
+every response carries x-early-response: python, queued in the request phase;
 /secret answers the secret named by x-secret (500 with the error otherwise);
 /fetch fetches config url (a POST of config body when given) and answers its
 status and body (502 on error)."""
@@ -12,6 +13,7 @@ class CapabilitiesTest(Filter):
         self.body = config.get("body")
 
     def on_request_headers(self, req):
+        req.set_response_header("x-early-response", "python")
         if req.path == "/secret":
             try:
                 return Decision.text(200, secrets.get_string(req.header("x-secret") or ""))

@@ -218,6 +218,20 @@ class Request(_Headers):
     def set_query(self, query: Optional[str]) -> None:
         _refused(lambda: self._handle.set_query(query))
 
+    def set_response_header(self, name: str, value: Bytes) -> None:
+        """Edits of the response to this request (whichever answers it), made
+        in a request phase: weir applies them when the response arrives,
+        before the response phases. Raises ValueError if weir refuses the edit
+        (a bad name, CR, LF or NUL in the value, or the response has already
+        arrived)."""
+        _refused(lambda: self._handle.set_response_header(name, as_bytes(value)))
+
+    def append_response_header(self, name: str, value: Bytes) -> None:
+        _refused(lambda: self._handle.append_response_header(name, as_bytes(value)))
+
+    def remove_response_header(self, name: str) -> None:
+        _refused(lambda: self._handle.remove_response_header(name))
+
     @property
     def client_ip(self) -> str:
         return self._handle.client_ip()

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::{Error, ErrorType};
-use weir_wasm::{HeaderEdit, RequestView, ResponseView};
+use weir_wasm::{HeaderEdit, Phases, RequestView, ResponseView};
 
 use crate::chain::{ChainRun, Outcome};
 use crate::respond::LocalResponse;
@@ -21,9 +21,29 @@ pub fn response_view(header: &ResponseHeader) -> ResponseView {
     }
 }
 
-/// Runs `on-response-headers` over `header` and applies the edits. `Err` holds
-/// the response to send instead (a filter answered, or one failed closed).
-pub async fn run_response_headers(
+/// The response to the request (the upstream's, a filter's or weir's own)
+/// meets the chain: first the response-header edits the request phases
+/// made, then `on-response-headers`, whose edits are applied too. `Err`
+/// holds the response to send instead (a filter answered, or one failed
+/// closed).
+pub async fn on_response(
+    chain: &mut ChainRun,
+    header: &mut ResponseHeader,
+    phases: Phases,
+) -> Result<(), LocalResponse> {
+    apply_response_edits(header, chain.exchange.response_arrived());
+    if phases.response_headers {
+        return run_response_headers(chain, header).await;
+    }
+    if phases.response_body || phases.log {
+        // Filters of the later phases read the response's status and
+        // headers too, as they go to the client.
+        chain.exchange.response = response_view(header);
+    }
+    Ok(())
+}
+
+async fn run_response_headers(
     chain: &mut ChainRun,
     header: &mut ResponseHeader,
 ) -> Result<(), LocalResponse> {
@@ -34,19 +54,7 @@ pub async fn run_response_headers(
             if view.status_changed {
                 let _ = header.set_status(view.status);
             }
-            for edit in view.edits.drain(..) {
-                let applied = match edit {
-                    HeaderEdit::Set(n, v) => header.insert_header(n, v),
-                    HeaderEdit::Append(n, v) => header.append_header(n, v).map(|_| ()),
-                    HeaderEdit::Remove(n) => {
-                        header.remove_header(&n);
-                        Ok(())
-                    }
-                };
-                if let Err(err) = applied {
-                    tracing::warn!("cannot apply a filter's response header edit: {err}");
-                }
-            }
+            apply_response_edits(header, view.edits.drain(..));
             Ok(())
         }
         Outcome::Respond(r) => Err(LocalResponse::from_filter(r)),
@@ -55,6 +63,22 @@ pub async fn run_response_headers(
             &format!("filter {filter:?} failed"),
             &chain.exchange.request.request_id,
         )),
+    }
+}
+
+fn apply_response_edits(header: &mut ResponseHeader, edits: impl IntoIterator<Item = HeaderEdit>) {
+    for edit in edits {
+        let applied = match edit {
+            HeaderEdit::Set(n, v) => header.insert_header(n, v),
+            HeaderEdit::Append(n, v) => header.append_header(n, v).map(|_| ()),
+            HeaderEdit::Remove(n) => {
+                header.remove_header(&n);
+                Ok(())
+            }
+        };
+        if let Err(err) = applied {
+            tracing::warn!("cannot apply a filter's response header edit: {err}");
+        }
     }
 }
 

@@ -436,20 +436,11 @@ impl ProxyHttp for WeirProxy {
             let phases = ctx.snapshot.routes[ctx.route.unwrap_or_default()]
                 .chain
                 .phases;
-            if phases.response_headers {
-                match filter_views::run_response_headers(chain, upstream).await {
-                    Ok(()) => {}
-                    Err(replacement) => {
-                        let mut header = replacement.header()?;
-                        header.insert_header("x-request-id", ctx.request_id.as_str())?;
-                        *upstream = header;
-                        ctx.response_replacement = Some(replacement.body);
-                    }
-                }
-            } else if phases.response_body || phases.log {
-                // Filters of the later phases read the response's status and
-                // headers too, as they went to the client.
-                chain.exchange.response = filter_views::response_view(upstream);
+            if let Err(replacement) = filter_views::on_response(chain, upstream, phases).await {
+                let mut header = replacement.header()?;
+                header.insert_header("x-request-id", ctx.request_id.as_str())?;
+                *upstream = header;
+                ctx.response_replacement = Some(replacement.body);
             }
             if phases.response_body && ctx.response_replacement.is_none() {
                 filter_views::reframe_for_body_filters(upstream, session.req_header().version)?;
@@ -734,15 +725,12 @@ impl WeirProxy {
     ) -> pingora::Result<bool> {
         let mut header = response.header()?;
         let mut body = response.body;
-        let wants_headers = ctx.route().is_some_and(|r| r.chain.phases.response_headers);
-        if let (Some(chain), true) = (ctx.chain.as_mut(), wants_headers)
-            && let Err(replacement) = filter_views::run_response_headers(chain, &mut header).await
+        let phases = ctx.route().map(|r| r.chain.phases).unwrap_or_default();
+        if let Some(chain) = ctx.chain.as_mut()
+            && let Err(replacement) = filter_views::on_response(chain, &mut header, phases).await
         {
             header = replacement.header()?;
             body = replacement.body;
-        }
-        if let (Some(chain), false) = (ctx.chain.as_mut(), wants_headers) {
-            chain.exchange.response = filter_views::response_view(&header);
         }
         ctx.status = header.status.as_u16();
         ctx.response_body_bytes += body.len() as u64;

@@ -46,4 +46,4 @@ pub use types::{
     ContextBag, Decision, FilterLimits, FilterResponse, Isolation, LogInfo, OnError, Phases,
     RequestBodyDecision, ResponseBodyDecision,
 };
-pub use view::{Exchange, HeaderEdit, RequestView, ResponseView};
+pub use view::{Exchange, HeaderEdit, RequestView, ResponseView, apply_edits};

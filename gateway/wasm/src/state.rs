@@ -177,6 +177,35 @@ impl wit_http::HostRequest for HostState {
         view::remove_header(&mut r.headers, &mut r.edits, &name)
     }
 
+    fn set_response_header(
+        &mut self,
+        _: Resource<RequestHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let edit = view::header_edit(&name, &value, false)?;
+        self.exchange.defer_response_edit(edit)
+    }
+
+    fn append_response_header(
+        &mut self,
+        _: Resource<RequestHandle>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), String> {
+        let edit = view::header_edit(&name, &value, true)?;
+        self.exchange.defer_response_edit(edit)
+    }
+
+    fn remove_response_header(
+        &mut self,
+        _: Resource<RequestHandle>,
+        name: String,
+    ) -> Result<(), String> {
+        let edit = view::remove_edit(&name)?;
+        self.exchange.defer_response_edit(edit)
+    }
+
     fn client_ip(&mut self, _: Resource<RequestHandle>) -> String {
         self.exchange
             .request

@@ -51,6 +51,10 @@ pub struct Exchange {
     pub request: RequestView,
     pub response: ResponseView,
     pub context: ContextBag,
+    /// Response-header edits made in request phases, waiting for the
+    /// response (see [`Exchange::response_arrived`]).
+    pending_response_edits: Vec<HeaderEdit>,
+    response_arrived: bool,
 }
 
 impl Exchange {
@@ -60,10 +64,74 @@ impl Exchange {
             ..Exchange::default()
         })
     }
+
+    /// The response (the upstream's, a filter's or weir's own) is about to
+    /// go through the response phases. Returns the response-header edits
+    /// the request phases made, in order, for the caller to apply to it
+    /// first; from now on such edits are refused (filters edit the response
+    /// itself).
+    pub fn response_arrived(&mut self) -> Vec<HeaderEdit> {
+        self.response_arrived = true;
+        std::mem::take(&mut self.pending_response_edits)
+    }
+
+    /// Queues a response-header edit made in a request phase.
+    pub(crate) fn defer_response_edit(&mut self, edit: HeaderEdit) -> Result<(), String> {
+        if self.response_arrived {
+            return Err(
+                "the response has arrived: edit its headers through the response handle".to_owned(),
+            );
+        }
+        self.pending_response_edits.push(edit);
+        Ok(())
+    }
 }
 
-/// Header edits shared by requests and responses; values with CR, LF or NUL
-/// and invalid names are refused before anything changes.
+/// Checks a header edit's name and value; values with CR, LF or NUL and
+/// invalid names are refused.
+pub(crate) fn header_edit(name: &str, value: &[u8], append: bool) -> Result<HeaderEdit, String> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("invalid header name {name:?}"))?;
+    // HeaderValue refuses CR, LF and NUL (and other control bytes but tab).
+    let value = HeaderValue::from_bytes(value).map_err(|_| {
+        format!("invalid value for header {name}: control characters are not allowed")
+    })?;
+    Ok(if append {
+        HeaderEdit::Append(name, value)
+    } else {
+        HeaderEdit::Set(name, value)
+    })
+}
+
+pub(crate) fn remove_edit(name: &str) -> Result<HeaderEdit, String> {
+    HeaderName::from_bytes(name.as_bytes())
+        .map(HeaderEdit::Remove)
+        .map_err(|_| format!("invalid header name {name:?}"))
+}
+
+/// Applies `edits` in order to a header map.
+pub fn apply_edits(headers: &mut HeaderMap, edits: impl IntoIterator<Item = HeaderEdit>) {
+    for edit in edits {
+        apply_edit(headers, &edit);
+    }
+}
+
+fn apply_edit(headers: &mut HeaderMap, edit: &HeaderEdit) {
+    match edit {
+        HeaderEdit::Set(n, v) => {
+            headers.insert(n.clone(), v.clone());
+        }
+        HeaderEdit::Append(n, v) => {
+            headers.append(n.clone(), v.clone());
+        }
+        HeaderEdit::Remove(n) => {
+            headers.remove(n);
+        }
+    }
+}
+
+/// Header edits shared by requests and responses: checked, applied to the
+/// view and journalled; a refused edit changes nothing.
 pub(crate) fn set_header(
     headers: &mut HeaderMap,
     edits: &mut Vec<HeaderEdit>,
@@ -71,26 +139,16 @@ pub(crate) fn set_header(
     value: &[u8],
     append: bool,
 ) -> Result<(), String> {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("invalid header name {name:?}"))?;
-    // HeaderValue refuses CR, LF and NUL (and other control bytes but tab).
-    let value = HeaderValue::from_bytes(value).map_err(|_| {
-        format!("invalid value for header {name}: control characters are not allowed")
-    })?;
-    if append {
-        headers.append(name.clone(), value.clone());
-        edits.push(HeaderEdit::Append(name, value));
-    } else {
-        headers.insert(name.clone(), value.clone());
-        edits.push(HeaderEdit::Set(name, value));
-    }
+    let edit = header_edit(name, value, append)?;
+    apply_edit(headers, &edit);
+    edits.push(edit);
     Ok(())
 }
 
 pub(crate) fn remove_header(headers: &mut HeaderMap, edits: &mut Vec<HeaderEdit>, name: &str) {
-    if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-        headers.remove(&name);
-        edits.push(HeaderEdit::Remove(name));
+    if let Ok(edit) = remove_edit(name) {
+        apply_edit(headers, &edit);
+        edits.push(edit);
     }
 }
 
@@ -168,6 +226,21 @@ mod tests {
                 HeaderEdit::Remove(HeaderName::from_static("x-b")),
             ]
         );
+    }
+
+    #[test]
+    fn response_edits_wait_for_the_response_and_are_refused_after_it() {
+        let mut exchange = Exchange::new(RequestView::default());
+        let edit = header_edit("x-a", b"1", false).unwrap();
+        exchange.defer_response_edit(edit.clone()).unwrap();
+        exchange
+            .defer_response_edit(remove_edit("server").unwrap())
+            .unwrap();
+        let pending = exchange.response_arrived();
+        assert_eq!(pending, [edit.clone(), remove_edit("server").unwrap()]);
+        assert!(exchange.defer_response_edit(edit).is_err());
+        assert!(exchange.response_arrived().is_empty());
+        assert!(remove_edit("bad name").is_err());
     }
 
     #[test]

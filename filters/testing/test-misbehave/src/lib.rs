@@ -1,7 +1,9 @@
 //! Misbehaves on request: with header `x-misbehave` set to `loop` it spins
 //! forever, `alloc` allocates without bound, `trap` panics (a Wasm trap), and
-//! `crlf` tries to set a header value containing CR LF and reports weir's
-//! answer in `x-crlf-result`. Logs the status in the log phase.
+//! `crlf` tries to set a request and a response header value containing CR
+//! LF and reports weir's answers in `x-crlf-result` and
+//! `x-crlf-response-result`. Logs the status in the log phase, and weir's
+//! answer to a response-header edit made after the response went out.
 //!
 //! With `config: { body_phase: true }` it also takes the response body:
 //! `x-misbehave-body: sleep` waits 20 ms (a WASI clock wait, so the call
@@ -85,14 +87,24 @@ impl Filter for Misbehave {
                 };
                 req.set_header("x-crlf-result", result.as_bytes())
                     .expect("a valid header");
+                let result = match req.set_response_header("x-injected", b"a\r\nb") {
+                    Ok(()) => "accepted".to_owned(),
+                    Err(error) => format!("refused: {error}"),
+                };
+                req.set_header("x-crlf-response-result", result.as_bytes())
+                    .expect("a valid header");
                 Decision::Continue
             }
             _ => Decision::Continue,
         }
     }
 
-    fn on_log(&mut self, _req: &Request, _resp: &Response, info: &LogInfo) {
+    fn on_log(&mut self, req: &Request, _resp: &Response, info: &LogInfo) {
         log::info(&format!("misbehave saw status {}", info.status));
+        match req.set_response_header("x-late", b"1") {
+            Ok(()) => log::info("late response edit accepted"),
+            Err(error) => log::info(&format!("late response edit refused: {error}")),
+        }
     }
 }
 
