@@ -98,6 +98,24 @@ async fn a_client_gets_its_quota_then_429_with_retry_after_and_ratelimit_fields(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn without_headers_on_success_only_the_429_carries_the_fields() {
+    let app = Upstream::start("app").await;
+    let gw = Gateway::start(&rate_limit_config(
+        MEMORY,
+        &app,
+        "{ store: limits, headers_on_success: false, limits: [{ name: per-ip, limit: 1, window: 1h }] }",
+        "",
+        "rl",
+    ));
+    let allowed = get(&gw, &[]).await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!((allowed.policy, allowed.current), (None, None));
+    let refused = get(&gw, &[]).await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.policy.is_some() && refused.current.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn limits_count_by_header_or_context_and_several_limits_apply() {
     let app = Upstream::start("app").await;
     let set_context = format!(

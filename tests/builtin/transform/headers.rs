@@ -101,6 +101,67 @@ async fn response_headers_are_edited_before_the_client() {
     assert_eq!(seen["headers"]["x-subject"], json!(null));
 }
 
+/// Response edits without a rename are handed to weir while the request
+/// passes (no response-headers call): they land on whatever answers the
+/// request, before the response phases, which see them.
+#[tokio::test(flavor = "multi_thread")]
+async fn response_edits_without_renames_land_on_whatever_answers() {
+    let up = Upstream::start("svc").await;
+    let early = filter(
+        "early",
+        "headers",
+        r#"{ response: { remove: [x-upstream], set: { x-early: "${ctx.sub}" },
+                         add: { x-asked-for: "${path}" } } }"#,
+    );
+    let late = filter(
+        "late",
+        "headers",
+        r#"{ response: { rename: { x-early: x-renamed } } }"#,
+    );
+    let moved = filter(
+        "moved",
+        "rewrite",
+        r#"{ rules: [ { redirect: { pattern: '^/moved', location: /elsewhere } } ] }"#,
+    );
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[set_sub("carol"), early, late, moved],
+        &[
+            route("/both", "auth, early, late"),
+            route("/moved", "auth, early, moved"),
+            route("/", "auth, early"),
+        ],
+    ));
+    let resp = client().get(gw.url("/plain")).send().await.unwrap();
+    let h = resp.headers();
+    assert_eq!(h.get("x-upstream"), None);
+    assert_eq!(h["x-early"], "carol");
+    assert_eq!(h["x-asked-for"], "/plain");
+    let seen = described(resp).await;
+    assert_eq!(
+        seen["headers"]["x-early"],
+        json!(null),
+        "not a request edit"
+    );
+
+    // A response-phase filter sees the early edits already applied.
+    let resp = client().get(gw.url("/both")).send().await.unwrap();
+    assert_eq!(resp.headers().get("x-early"), None);
+    assert_eq!(resp.headers()["x-renamed"], "carol");
+
+    // A later filter's answer carries them too.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_follow.get(gw.url("/moved")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.headers()["location"], "/elsewhere");
+    assert_eq!(resp.headers()["x-early"], "carol");
+    assert_eq!(resp.headers()["x-asked-for"], "/moved");
+    assert_eq!(up.hits(), 2, "the redirect never reached the upstream");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_context_value_skips_the_header_or_renders_empty_as_configured() {
     let up = Upstream::start("svc").await;

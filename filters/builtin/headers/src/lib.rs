@@ -26,6 +26,7 @@ mod template;
 use weir_filter_sdk::{Config, Decision, Filter, Phases, Request, Response, export_filter};
 
 use config::{Checked, Settings};
+use edit::ResponseOf;
 use template::Source;
 
 struct Headers(Checked);
@@ -37,10 +38,10 @@ impl Filter for Headers {
 
     fn phases(&self) -> Phases {
         let mut phases = Phases::empty();
-        if !self.0.request.is_empty() {
+        if !self.0.request.is_empty() || self.response_edited_early() {
             phases |= Phases::REQUEST_HEADERS;
         }
-        if !self.0.response.is_empty() {
+        if !self.0.response.is_empty() && !self.response_edited_early() {
             phases |= Phases::RESPONSE_HEADERS;
         }
         phases
@@ -48,6 +49,16 @@ impl Filter for Headers {
 
     fn on_request_headers(&mut self, req: &Request) -> Decision {
         let source = Source { request: req };
+        // Response values render from the request as it reaches this filter,
+        // before its own request edits.
+        if self.response_edited_early() {
+            edit::apply_writes(
+                &self.0.response,
+                &ResponseOf(req),
+                &source,
+                self.0.on_missing,
+            );
+        }
         edit::apply(&self.0.request, req, &source, self.0.on_missing);
         Decision::Continue
     }
@@ -56,6 +67,15 @@ impl Filter for Headers {
         let source = Source { request: req };
         edit::apply(&self.0.response, resp, &source, self.0.on_missing);
         Decision::Continue
+    }
+}
+
+impl Headers {
+    /// Response edits that need nothing from the response (no rename) are
+    /// handed to weir while the request passes, which spares a call per
+    /// request.
+    fn response_edited_early(&self) -> bool {
+        !self.0.response.is_empty() && self.0.response.rename.is_empty()
     }
 }
 

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use weir_filter_sdk::kv::{Store, Throttled};
 use weir_filter_sdk::serde_json::json;
 use weir_filter_sdk::{
-    Config, Decision, Filter, Phases, Request, Response, context, export_filter, log, respond,
+    Config, Decision, Filter, Phases, Request, context, export_filter, log, respond,
 };
 
 use settings::{KeySource, Limit, OnStoreError, Settings, WhenMissing};
@@ -55,8 +55,6 @@ struct RateLimit {
     policy: String,
     /// This request's answers, by limit index, for the response fields.
     counted: Vec<(usize, Throttled)>,
-    /// This request was answered here (429 or 503): nothing to add later.
-    answered: bool,
     last_warning: Option<Instant>,
 }
 
@@ -73,23 +71,19 @@ impl Filter for RateLimit {
             on_store_error: settings.on_store_error,
             headers_on_success: settings.headers_on_success,
             counted: Vec::new(),
-            answered: false,
             last_warning: None,
         })
     }
 
     fn phases(&self) -> Phases {
-        if self.headers_on_success {
-            Phases::REQUEST_HEADERS | Phases::RESPONSE_HEADERS
-        } else {
-            Phases::REQUEST_HEADERS
-        }
+        // The fields for allowed responses are handed to weir while the
+        // request passes: no response-headers call.
+        Phases::REQUEST_HEADERS
     }
 
     fn on_request_headers(&mut self, req: &Request) -> Decision {
         // Instances serve many requests: forget the last one.
         self.counted.clear();
-        self.answered = false;
         // Limits are spent in order and the first refusal stops: a refused
         // request does not spend the limits after it.
         for index in 0..self.limits.len() {
@@ -101,14 +95,12 @@ impl Filter for RateLimit {
                 Ok(answer) => {
                     self.counted.push((index, answer));
                     if !answer.allowed {
-                        self.answered = true;
                         return self.too_many(answer.retry_after_ms);
                     }
                 }
                 Err(error) => {
                     self.warn_store_failure(&error.to_string());
                     if self.on_store_error == OnStoreError::Deny {
-                        self.answered = true;
                         return respond(503)
                             .json(&json!({ "error": "rate limit unavailable" }))
                             .into();
@@ -116,14 +108,15 @@ impl Filter for RateLimit {
                 }
             }
         }
-        Decision::Continue
-    }
-
-    fn on_response_headers(&mut self, _req: &Request, resp: &Response) -> Decision {
-        if !self.answered && !self.counted.is_empty() {
+        if self.headers_on_success && !self.counted.is_empty() {
+            // Whatever answers the request (the upstream, a later filter,
+            // weir's own error) carries the fields.
             let current = fields::current(&self.limits, &self.counted);
-            let _ = resp.set_header("ratelimit-policy", self.policy.as_bytes());
-            let _ = resp.set_header("ratelimit", current.as_bytes());
+            for (name, value) in [("ratelimit-policy", &self.policy), ("ratelimit", &current)] {
+                if let Err(refused) = req.set_response_header(name, value.as_bytes()) {
+                    log::warn(&format!("{name} not added: {refused}"));
+                }
+            }
         }
         Decision::Continue
     }
