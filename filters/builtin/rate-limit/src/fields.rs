@@ -61,3 +61,39 @@ pub fn current(limits: &[Limit], counted: &[(usize, Throttled)]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{KeySource, WhenMissing};
+
+    fn limit(name: &str, limit: u64, window_secs: u64) -> Limit {
+        Limit {
+            name: name.into(),
+            limit,
+            window: Duration::from_secs(window_secs),
+            key: KeySource::ClientIp,
+            when_missing: WhenMissing::Skip,
+        }
+    }
+
+    #[test]
+    fn fields_follow_the_drafts_syntax() {
+        let limits = [limit("per-second", 10, 1), limit("per-hour", 1000, 3600)];
+        assert_eq!(
+            policy(&limits),
+            "\"per-second\";q=10;w=1, \"per-hour\";q=1000;w=3600"
+        );
+        let answer = |remaining, reset_after_ms| Throttled {
+            allowed: true,
+            remaining,
+            retry_after_ms: 0,
+            reset_after_ms,
+        };
+        assert_eq!(
+            current(&limits, &[(0, answer(7, 900)), (1, answer(912, 313_001))]),
+            "\"per-second\";r=7;t=1, \"per-hour\";r=912;t=314"
+        );
+        assert_eq!(current(&limits, &[]), "");
+    }
+}
