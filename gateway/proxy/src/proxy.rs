@@ -416,6 +416,12 @@ impl ProxyHttp for WeirProxy {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
         let status = upstream.status.as_u16();
+        // Informational responses (100 Continue, 103 Early Hints) pass as
+        // they are: health accounting, the request id, the filters and their
+        // queued edits are for the final response (101 is final: an upgrade).
+        if upstream.status.is_informational() && status != 101 {
+            return Ok(());
+        }
         ctx.upstream_time = ctx.upstream_started.map(|t| t.elapsed());
         if let (Some(in_flight), Some(pool)) = (&ctx.in_flight, ctx.pool()) {
             if status >= 500 {

@@ -162,6 +162,66 @@ async fn response_edits_without_renames_land_on_whatever_answers() {
     assert_eq!(up.hits(), 2, "the redirect never reached the upstream");
 }
 
+/// An upstream that answers every request with a `103 Early Hints` and then
+/// `200 OK`, on one connection per request.
+async fn upstream_with_early_hints() -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 103 Early Hints\r\nlink: </app.css>; rel=preload\r\n\r\n\
+                          HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Informational responses (1xx) before the final one do not take the
+/// queued response edits, and response phases run on the final response.
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_response_edits_wait_past_informational_responses() {
+    let upstream = upstream_with_early_hints().await;
+    let early = filter(
+        "early",
+        "headers",
+        r#"{ response: { set: { x-early: yes } } }"#,
+    );
+    let late = filter(
+        "late",
+        "headers",
+        r#"{ response: { rename: { x-early: x-renamed } } }"#,
+    );
+    let gw = Gateway::start(&crate::gateway_config(
+        &upstream.to_string(),
+        &[early, late],
+        &[route("/both", "early, late"), route("/", "early")],
+    ));
+    let resp = client().get(gw.url("/one")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-early"], "yes");
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    let resp = client().get(gw.url("/both")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("x-early"), None);
+    assert_eq!(resp.headers()["x-renamed"], "yes");
+    assert_eq!(resp.text().await.unwrap(), "ok");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_context_value_skips_the_header_or_renders_empty_as_configured() {
     let up = Upstream::start("svc").await;
