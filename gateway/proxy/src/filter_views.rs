@@ -31,7 +31,7 @@ pub async fn on_response(
     header: &mut ResponseHeader,
     phases: Phases,
 ) -> Result<(), LocalResponse> {
-    apply_response_edits(header, chain.exchange.response_arrived());
+    apply_response_edits(header, chain.exchange.response_arrived().iter().cloned());
     if phases.response_headers {
         return run_response_headers(chain, header).await;
     }

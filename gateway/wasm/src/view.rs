@@ -65,14 +65,15 @@ impl Exchange {
         })
     }
 
-    /// The response (the upstream's, a filter's or weir's own) is about to
+    /// A response (the upstream's, a filter's or weir's own) is about to
     /// go through the response phases. Returns the response-header edits
     /// the request phases made, in order, for the caller to apply to it
     /// first; from now on such edits are refused (filters edit the response
-    /// itself).
-    pub fn response_arrived(&mut self) -> Vec<HeaderEdit> {
+    /// itself). The edits stay: a response that replaces this one (weir's
+    /// 503 when a response-body filter fails closed) gets them too.
+    pub fn response_arrived(&mut self) -> &[HeaderEdit] {
         self.response_arrived = true;
-        std::mem::take(&mut self.pending_response_edits)
+        &self.pending_response_edits
     }
 
     /// Queues a response-header edit made in a request phase.
@@ -236,10 +237,11 @@ mod tests {
         exchange
             .defer_response_edit(remove_edit("server").unwrap())
             .unwrap();
-        let pending = exchange.response_arrived();
-        assert_eq!(pending, [edit.clone(), remove_edit("server").unwrap()]);
+        let queued = [edit.clone(), remove_edit("server").unwrap()];
+        assert_eq!(exchange.response_arrived(), queued);
         assert!(exchange.defer_response_edit(edit).is_err());
-        assert!(exchange.response_arrived().is_empty());
+        // A response that replaces the first gets the same edits.
+        assert_eq!(exchange.response_arrived(), queued);
         assert!(remove_edit("bad name").is_err());
     }
 

@@ -222,6 +222,37 @@ async fn queued_response_edits_wait_past_informational_responses() {
     assert_eq!(resp.text().await.unwrap(), "ok");
 }
 
+/// A response-body filter that fails closed replaces the upstream's
+/// response with weir's 503, which carries the queued edits too.
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_response_edits_also_land_on_the_503_that_replaces_a_response() {
+    let up = Upstream::start("svc").await;
+    let early = filter(
+        "early",
+        "headers",
+        r#"{ response: { set: { x-early: yes } } }"#,
+    );
+    let body = crate::filter_with(
+        "body",
+        "test-misbehave",
+        "{ body_phase: true }",
+        "    limits: { call_deadline: 200ms }\n    circuit_breaker: { enabled: false }\n",
+    );
+    let gw = Gateway::start(&describe_config(
+        &up,
+        &[early, body],
+        &[route("/", "early, body")],
+    ));
+    let resp = client()
+        .get(gw.url("/"))
+        .header("x-misbehave-body", "loop")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["x-early"], "yes");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_context_value_skips_the_header_or_renders_empty_as_configured() {
     let up = Upstream::start("svc").await;

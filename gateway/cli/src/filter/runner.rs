@@ -162,7 +162,10 @@ async fn response_headers(
         }
     };
     // The request phases' response-header edits go on first, as in the proxy.
-    weir_wasm::apply_edits(&mut sent.headers, run.exchange.response_arrived());
+    weir_wasm::apply_edits(
+        &mut sent.headers,
+        run.exchange.response_arrived().iter().cloned(),
+    );
     run.exchange.response = ResponseView {
         status: sent.status,
         headers: sent.headers.clone(),
