@@ -182,7 +182,9 @@ fn ipblock_go_reports_a_bad_block_list_at_check_time() {
 }
 
 /// The SDKs' test filters: a granted secret reaches a C or Go filter; another
-/// is refused with weir's reason, and its value never shows.
+/// is refused with weir's reason, and its value never shows. Each queues
+/// `x-early-response: <language>` in the request phase (it has no response
+/// phase): weir applies it to the filter's own answer and to the route's.
 #[tokio::test(flavor = "multi_thread")]
 async fn c_and_go_filters_read_granted_secrets_only() {
     for (lang, name) in [("c", "sdk-c-test"), ("go", "sdk-go-test")] {
@@ -201,8 +203,11 @@ async fn c_and_go_filters_read_granted_secrets_only() {
         .unwrap();
         let gw = Gateway::spawn_with_env(dir, port, &[("WEIR_CGO_TEST_TOKEN", "s3cret")]);
 
-        let (status, _, body) = send(&gw, Method::GET, "/", &[("x-secret", "token")], "").await;
+        let early = |headers: &reqwest::header::HeaderMap| header(headers, "x-early-response");
+        let (status, headers, body) =
+            send(&gw, Method::GET, "/", &[("x-secret", "token")], "").await;
         assert_eq!((status, body.as_str()), (200, "s3cret"), "{lang}");
+        assert_eq!(early(&headers).as_deref(), Some(lang), "{lang}");
         let (status, _, body) = send(&gw, Method::GET, "/", &[("x-secret", "other")], "").await;
         assert_eq!(status, 500, "{lang}: {body}");
         assert!(
@@ -210,7 +215,8 @@ async fn c_and_go_filters_read_granted_secrets_only() {
             "{lang}: {body}"
         );
         // Without the header the filter continues to the route's answer.
-        let (status, _, _) = send(&gw, Method::GET, "/", &[], "").await;
+        let (status, headers, _) = send(&gw, Method::GET, "/", &[], "").await;
         assert_eq!(status, 404, "{lang}");
+        assert_eq!(early(&headers).as_deref(), Some(lang), "{lang}");
     }
 }

@@ -123,14 +123,18 @@ async fn response_edits_without_renames_land_on_whatever_answers() {
         "rewrite",
         r#"{ rules: [ { redirect: { pattern: '^/moved', location: /elsewhere } } ] }"#,
     );
-    let gw = Gateway::start(&describe_config(
-        &up,
-        &[set_sub("carol"), early, late, moved],
-        &[
-            route("/both", "auth, early, late"),
-            route("/moved", "auth, early, moved"),
-            route("/", "auth, early"),
-        ],
+    let admin_port = weir_tests::free_port();
+    let gw = Gateway::start(&format!(
+        "{}admin:\n  address: 127.0.0.1:{admin_port}\n",
+        describe_config(
+            &up,
+            &[set_sub("carol"), early, late, moved],
+            &[
+                route("/both", "auth, early, late"),
+                route("/moved", "auth, early, moved"),
+                route("/", "auth, early"),
+            ],
+        )
     ));
     let resp = client().get(gw.url("/plain")).send().await.unwrap();
     let h = resp.headers();
@@ -160,6 +164,28 @@ async fn response_edits_without_renames_land_on_whatever_answers() {
     assert_eq!(resp.headers()["x-early"], "carol");
     assert_eq!(resp.headers()["x-asked-for"], "/moved");
     assert_eq!(up.hits(), 2, "the redirect never reached the upstream");
+
+    // Edited early, the response cost `early` no response-headers call; the
+    // filter with a rename still takes one. (A phase's call series exists
+    // only for filters that declared the phase.)
+    let metrics = client()
+        .get(format!("http://127.0.0.1:{admin_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let calls = |filter: &str, phase: &str| {
+        metrics.lines().any(|line| {
+            line.starts_with("weir_filter_call_duration_seconds_count{")
+                && line.contains(&format!("filter=\"{filter}\""))
+                && line.contains(&format!("phase=\"{phase}\""))
+        })
+    };
+    assert!(calls("early", "request_headers"), "{metrics}");
+    assert!(!calls("early", "response_headers"), "{metrics}");
+    assert!(calls("late", "response_headers"), "{metrics}");
 }
 
 /// An upstream that answers every request with a `103 Early Hints` and then
