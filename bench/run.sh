@@ -38,7 +38,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The dev profile: weir's hot crates and every dependency at opt-level 3
+# The dev profile: weir's hot crates and every dependency at opt-level 3,
+# dependencies without debug assertions
 # (see Cargo.toml). cargo test --bench does not build other packages' binaries.
 scripts/build-filters.sh
 cargo build -p weir -p pingora-bare

@@ -1,6 +1,7 @@
 //! Isolation from a runaway filter: while clients hammer a route whose filter
 //! runs to its deadline on every call, another route keeps being served, and
-//! the filter's circuit breaker trips and shows on the admin endpoint.
+//! the filter's circuit breaker trips and shows on the admin endpoint. And
+//! instances are held no longer than a filter's phases need them.
 //! (Throughput and latency figures live in the `noisy_neighbour` benchmark.)
 
 use std::sync::Arc;
@@ -202,4 +203,80 @@ async fn response_body_calls_that_wait_or_run_away_hold_up_no_one() {
         "{}",
         gw.logs()
     );
+}
+
+/// A filter whose phases all come before the response gives its instance
+/// back to the pool right after its last call; one with a response phase
+/// keeps its instance until the request is over. Four uploads held open
+/// mid-body, so all four are in flight at the upstream, show the difference
+/// in the pools.
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_go_back_to_the_pool_after_the_filters_last_phase() {
+    use std::io::{Read, Write};
+
+    let up = Upstream::start("svc").await;
+    let admin_port = free_port();
+    let noop = filter_wasm("test-noop");
+    let gw = Gateway::start(&config(&format!(
+        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  early:\n    module: {noop}\n    config: {{ phases: [request-headers] }}\n  late:\n    module: {noop}\n    config: {{ phases: [request-headers, response-headers] }}\n\
+         routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [early, late]\n\
+         admin:\n  address: 127.0.0.1:{admin_port}\n",
+        up.address(),
+        noop = noop.display(),
+    )));
+
+    const HELD: usize = 4;
+    let mut uploads: Vec<std::net::TcpStream> = (0..HELD)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(b"POST /upload HTTP/1.1\r\nHost: svc\r\nContent-Length: 8\r\n\r\nhalf")
+                .unwrap();
+            s
+        })
+        .collect();
+    wait_until(
+        Duration::from_secs(10),
+        "four uploads at the upstream",
+        || up.hits() == HELD,
+    );
+
+    let status = filter_status(admin_port).await;
+    let idle = |name: &str| status["filters"][name]["idle_instances"].as_u64().unwrap();
+    assert!(idle("early") >= 1, "{status}");
+    // The probe instance and three new ones, all held by the uploads.
+    assert_eq!(idle("late"), 0, "{status}");
+
+    for s in &mut uploads {
+        s.write_all(b"done").unwrap();
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !answer.ends_with(b"\r\n\r\n8") {
+            let n = s.read(&mut chunk).expect("weir answers the upload");
+            assert!(
+                n > 0,
+                "connection closed: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    // The last instances go back as their requests end, just after the answers.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = filter_status(admin_port).await;
+        if status["filters"]["late"]["idle_instances"] == HELD as u64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instances not returned: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

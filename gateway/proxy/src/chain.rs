@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use weir_wasm::{
     CallError, CallTiming, Decision, Exchange, FilterInstance, FilterResponse, LoadedFilter,
-    LogInfo, OnError, RequestBodyDecision, RequestView, ResponseBodyDecision,
+    LogInfo, OnError, Phases, RequestBodyDecision, RequestView, ResponseBodyDecision,
 };
 
 use crate::metrics::{FilterMetrics, Phase};
@@ -43,7 +43,7 @@ macro_rules! with_instance {
                     $run.busy += took;
                     $run.trace_call($i, $phase, timing, &result);
                 }
-                $run.put_back($i, $inst, result)
+                $run.put_back($i, $phase, $inst, result)
             }
             Err(error) => Err(error),
         }
@@ -65,8 +65,23 @@ pub fn refused_up_front(chain: &Chain) -> Option<(String, CallError)> {
     Some((first.name().to_owned(), error))
 }
 
+/// Whether a call in `phase` is the filter's last for this request: its last
+/// declared phase, when that phase runs at most once per request. A request
+/// phase qualifies; a response-headers phase does not, as it runs again on
+/// a response that replaces the first (weir's 503 after a body filter
+/// failed closed), and after the log phase the request is over anyway.
+fn is_last_call(phases: Phases, phase: Phase) -> bool {
+    let after_request_body = phases.response_headers || phases.response_body || phases.log;
+    match phase {
+        Phase::RequestHeaders => !phases.request_body && !after_request_body,
+        Phase::RequestBody => !after_request_body,
+        Phase::ResponseHeaders | Phase::ResponseBody | Phase::Log => false,
+    }
+}
+
 /// Per-request state of a chain: one instance per filter, checked out on first
-/// use and kept for all phases; the views and the shared context bag.
+/// use and kept for all its phases (returned after its last one); the views
+/// and the shared context bag.
 pub struct ChainRun {
     filters: Arc<[Arc<LoadedFilter>]>,
     metrics: Arc<[Arc<FilterMetrics>]>,
@@ -87,7 +102,7 @@ pub struct ChainRun {
 /// One filter's part in a request.
 #[derive(Default)]
 struct Slot {
-    /// Checked out on first use and kept for all phases.
+    /// Checked out on first use and kept until its last phase.
     instance: Option<FilterInstance>,
     /// Failed open: skipped for the rest of the request.
     skipped: bool,
@@ -277,13 +292,20 @@ impl ChainRun {
         }
     }
 
+    /// Keeps the instance for the filter's later phases, or, after its last
+    /// call of the request, drops it: back to the pool at once, where the
+    /// next request finds it warm in the caches instead of one of the many
+    /// that requests in flight would otherwise hold.
     fn put_back<R>(
         &mut self,
         i: usize,
+        phase: Phase,
         instance: FilterInstance,
         result: Result<R, CallError>,
     ) -> Result<R, CallError> {
-        self.slots[i].instance = Some(instance);
+        if !is_last_call(self.filters[i].phases(), phase) {
+            self.slots[i].instance = Some(instance);
+        }
         result
     }
 

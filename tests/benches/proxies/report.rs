@@ -187,7 +187,7 @@ pub fn machine(load_before: &str) -> String {
     format!(
         "Run of {date}: `{command}`\n\n\
          - machine: {cores} cores ({cpu}), kernel {kernel}; load average (1, 5, 15 min) {before} at the start, {after} at the end\n\
-         - {weir} (dev profile: weir's hot crates and every dependency at opt-level 3), Pingora {pingora} + mimalloc (bare), \
+         - {weir} (dev profile: weir's hot crates and every dependency at opt-level 3, dependencies without debug assertions), Pingora {pingora} + mimalloc (bare), \
          {nginx} with njs {njs}, {haproxy}, {wrk}, {rustc}\n",
         date = first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         kernel = kernel.trim(),
