@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use sync_wrapper::SyncWrapper;
+use wasmtime::Store;
 use wasmtime::component::Resource;
-use wasmtime::{Store, UpdateDeadline};
 
 use crate::bindings::Filter;
 use crate::bindings::weir::filter::types as wit;
@@ -32,35 +32,8 @@ pub(crate) struct Warm {
 impl Warm {
     pub(crate) async fn start(filter: &LoadedFilter) -> Result<(Box<Warm>, Phases), StartError> {
         let spec = &filter.spec;
-        let state = HostState::new(
-            filter.name.clone(),
-            spec.limits.memory_bytes,
-            filter.capabilities.clone(),
-        )
-        .map_err(StartError::Capability)?;
-        let mut store = Store::new(&filter.engine, state);
-        store.limiter(|state| &mut state.limits);
-        // At every epoch tick a running guest either yields to the runtime
-        // (other requests on this thread get their turn) or, past its
-        // deadline, traps. Tokio's own yield puts the task at the back of the
-        // queue; a plain self-wake would land in the worker's LIFO slot and
-        // run the same guest again at once.
-        store.epoch_deadline_callback(|ctx| {
-            if Instant::now() >= ctx.data().deadline {
-                Err(wasmtime::Trap::Interrupt.into())
-            } else {
-                Ok(UpdateDeadline::YieldCustom(
-                    1,
-                    Box::pin(tokio::task::yield_now()),
-                ))
-            }
-        });
-        let deadline = spec.limits.call_deadline;
-        let ends = start_call(&mut store, Instant::now(), deadline);
-        let bindings = bounded(ends, filter.pre.instantiate_async(&mut store))
-            .await
-            .map_err(|err| StartError::Call(CallError::Instantiate(format!("{err:#}"))))?;
-        let ends = start_call(&mut store, Instant::now(), deadline);
+        let (mut store, bindings) = crate::instantiate::instantiate(filter).await?;
+        let ends = start_call(&mut store, Instant::now(), spec.limits.call_deadline);
         let phases = bounded(ends, bindings.call_init(&mut store, &spec.config_json))
             .await
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
@@ -75,7 +48,11 @@ impl Warm {
 }
 
 /// Arms the deadline of a call starting `now`; returns when it ends.
-fn start_call(store: &mut Store<HostState>, now: Instant, deadline: Duration) -> Instant {
+pub(crate) fn start_call(
+    store: &mut Store<HostState>,
+    now: Instant,
+    deadline: Duration,
+) -> Instant {
     let ends = now + deadline;
     store.data_mut().deadline = ends;
     store.set_epoch_deadline(1);
@@ -89,7 +66,7 @@ fn start_call(store: &mut Store<HostState>, now: Instant, deadline: Duration) ->
 ///
 /// Most calls complete at their first poll (they never wait on I/O), so the
 /// timer that bounds a waiting call is only armed for one that did not.
-async fn bounded<R>(
+pub(crate) async fn bounded<R>(
     ends: Instant,
     call: impl Future<Output = wasmtime::Result<R>>,
 ) -> wasmtime::Result<R> {

@@ -28,6 +28,7 @@ mod filter;
 mod gate;
 mod host;
 mod instance;
+mod instantiate;
 mod kv;
 mod outbound;
 mod secrets;
