@@ -1,5 +1,6 @@
 //! 100 MB streamed through in each direction while weir's resident memory
-//! grows by only a few MB: bodies are never buffered unless a filter asks.
+//! grows by a few MB, far from the body's size: bodies are never buffered
+//! unless a filter asks.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,8 +12,12 @@ use weir_tests::{Gateway, Upstream, client};
 use crate::config;
 
 const TOTAL: u64 = 100 * 1024 * 1024;
-/// Allowed growth of weir's RSS while 100 MB pass through.
-const MAX_GROWTH_KIB: u64 = 16 * 1024;
+/// Allowed growth of weir's RSS while 100 MB pass through: a body buffered
+/// whole would take the full 100 MB. What does grow is the allocator's
+/// pages in flight and not yet reused or returned, which rises with the
+/// throughput: 4 to 10 MiB in ten runs of a build with debug assertions in
+/// the dependencies, 6 to 14 MiB (16 once, under the full suite) without.
+const MAX_GROWTH_KIB: u64 = 32 * 1024;
 
 /// Samples weir's RSS every few ms while `work` runs; returns the peak growth.
 async fn peak_growth<F: std::future::Future<Output = ()>>(gw: &Gateway, work: F) -> u64 {
