@@ -13,6 +13,8 @@
 //! apt-get install wrk && scripts/build-filters.sh && cargo build --workspace --all-targets
 //! cargo test --workspace --bench builtin_chain -- --seconds 10 --rounds 3
 //! ```
+//!
+//! With `--no-work-stealing` weir runs with `server.work_stealing: false`.
 
 use std::time::Duration;
 
@@ -22,10 +24,11 @@ use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
 #[path = "common/w2.rs"]
 mod w2;
 
-fn config(port: u16, up: &Upstream) -> String {
+fn config(port: u16, up: &Upstream, work_stealing: bool) -> String {
     format!(
         r#"server:
   threads: 1
+  work_stealing: {work_stealing}
 listeners:
   - name: main
     address: 127.0.0.1:{port}
@@ -65,11 +68,16 @@ routes:
 async fn main() {
     let seconds = arg("--seconds", 10);
     let rounds = arg("--rounds", 3);
+    let work_stealing = !std::env::args().any(|a| a == "--no-work-stealing");
     pin(std::process::id(), 1);
     let up = Upstream::start("app").await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    std::fs::write(dir.path().join("weir.yaml"), config(port, &up)).unwrap();
+    std::fs::write(
+        dir.path().join("weir.yaml"),
+        config(port, &up, work_stealing),
+    )
+    .unwrap();
     let gw = Gateway::spawn_with_env(dir, port, &[(w2::SECRET_ENV, w2::SECRET)]);
     pin(gw.pid(), 0);
 
@@ -112,7 +120,7 @@ async fn main() {
         .map(|((name, _), runs)| (*name, summarize(runs)))
         .collect();
     println!(
-        "W2, {rounds} rounds of {seconds}s per route, wrk -c50, weir on 1 thread pinned to CPU 0 (medians)\n"
+        "W2, {rounds} rounds of {seconds}s per route, wrk -c50, weir on 1 thread pinned to CPU 0, work_stealing: {work_stealing} (medians)\n"
     );
     print_table("route", &summaries);
     let (plain, chain) = (summaries[0].1, summaries[1].1);

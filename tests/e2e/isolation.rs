@@ -160,12 +160,51 @@ async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn response_body_calls_that_wait_or_run_away_hold_up_no_one() {
     let up = Upstream::start("svc").await;
-    let gw = Gateway::start(&config(&format!(
+    let gw = Gateway::start(&body_phase_config(&up, ""));
+    body_calls_wait_or_run_away(&gw).await;
+}
+
+/// Without work stealing (`server.work_stealing: false`) each worker thread
+/// runs a single-threaded runtime of its own, whose timers only advance
+/// while the thread is free. A body call that waits then holds its thread
+/// (at most until its deadline) but finishes, its timers running on weir's
+/// I/O runtime; a runaway is still ended; other requests are served; and a
+/// reload, which cannot use `block_in_place` there, applies.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_work_stealing_body_calls_finish_and_reloads_apply() {
+    let up = Upstream::start("svc").await;
+    let admin = free_port();
+    let gw = Gateway::start(
+        &body_phase_config(&up, &format!("admin:\n  address: 127.0.0.1:{admin}\n"))
+            .replace("server:\n", "server:\n  work_stealing: false\n"),
+    );
+    body_calls_wait_or_run_away(&gw).await;
+
+    let reload = client()
+        .post(format!("http://127.0.0.1:{admin}/admin/reload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 200);
+    let outcome: Value = reload.json().await.unwrap();
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["generation"], 2);
+    let resp = client().get(gw.url("/other")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Route `/body` behind `test-misbehave` in its response-body phase (200 ms
+/// deadline), route `/other` without filters.
+fn body_phase_config(up: &Upstream, extra: &str) -> String {
+    config(&format!(
         "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  body:\n    module: {}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 200ms }}\n    circuit_breaker: {{ enabled: false }}\n\
-         routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n",
+         routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n{extra}",
         up.address(),
         filter_wasm("test-misbehave").display()
-    )));
+    ))
+}
+
+async fn body_calls_wait_or_run_away(gw: &Gateway) {
     let c = client();
     let body_url = gw.url("/body");
     let body_call = move |mode: &'static str| {

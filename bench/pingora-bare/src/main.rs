@@ -36,11 +36,12 @@ impl ProxyHttp for Bare {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
-        eprintln!("usage: pingora-bare LISTEN_ADDR UPSTREAM_ADDR");
+        eprintln!("usage: pingora-bare LISTEN_ADDR UPSTREAM_ADDR [--no-work-stealing]");
         std::process::exit(2);
     };
     let conf = ServerConf {
         threads: 1,
+        work_stealing: args.next().as_deref() != Some("--no-work-stealing"),
         ..ServerConf::default()
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);

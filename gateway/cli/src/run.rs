@@ -64,6 +64,7 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
         graceful_shutdown_timeout_seconds: Some(1),
         upstream_keepalive_pool_size: settings.upstream_keepalive_pool_size,
         upgrade_sock: settings.upgrade_socket.display().to_string(),
+        work_stealing: settings.work_stealing,
         ..ServerConf::default()
     };
     let opt = Opt {

@@ -144,6 +144,7 @@ fn server(c: &mut Checker) -> ServerSettings {
         grace_period: file
             .and_then(|s| s.grace_period)
             .map_or(Duration::from_secs(5), |d| d.0),
+        work_stealing: file.and_then(|s| s.work_stealing).unwrap_or(true),
         upstream_keepalive_pool_size: file
             .and_then(|s| s.upstream_keepalive_pool_size)
             .unwrap_or(128),

@@ -54,6 +54,9 @@ pub struct ServerSettings {
     pub threads: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub grace_period: Duration,
+    /// Pingora's work stealing between a service's worker threads; off,
+    /// each thread runs its own connections on its own event loop.
+    pub work_stealing: bool,
     /// Connections kept alive to upstreams, shared by all pools (Pingora's
     /// connector pool is process-wide).
     pub upstream_keepalive_pool_size: usize,

@@ -99,6 +99,8 @@ pub struct ServerFile {
     pub threads: Option<usize>,
     /// How long in-flight requests get to finish after SIGTERM. Default 5s.
     pub grace_period: Option<HumanDuration>,
+    /// Let idle worker threads take requests queued on busy ones (Pingora's work stealing). Default true. `false` gives each thread its own event loop and connections, which costs less CPU per request; a response-body filter call that waits on I/O then holds up its thread's other requests (up to its call deadline).
+    pub work_stealing: Option<bool>,
     /// Idle keep-alive connections kept to upstreams. Default 128.
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Directory for precompiled filters, relative to this file. Default: none (memory only).

@@ -130,6 +130,11 @@ impl ChainRun {
         self.body_cap(|f| f.phases().request_body)
     }
 
+    /// weir's I/O runtime (the filters share one host).
+    pub fn io_handle(&self) -> Option<tokio::runtime::Handle> {
+        self.filters.first().map(|f| f.io_handle().clone())
+    }
+
     pub fn response_body_cap(&self) -> usize {
         self.body_cap(|f| f.phases().response_body)
     }

@@ -8,6 +8,14 @@
 //! tick and yielded, is finished under `tokio::task::block_in_place`: the
 //! runtime hands this worker's other tasks to another thread first, so no
 //! other request waits behind it. The call deadline bounds how long it runs.
+//!
+//! Without work stealing (`server.work_stealing: false`) each worker thread
+//! runs its own single-threaded runtime, which has no other thread to hand
+//! its tasks to, and whose timers and sockets only advance while that
+//! thread is free. There the call runs in the context of weir's I/O
+//! runtime, so the timers and I/O it starts (the call deadline among them)
+//! advance on that runtime's thread while this one waits for it; the
+//! thread's other requests wait too, at most until the call deadline.
 
 use std::future::Future;
 use std::pin::pin;
@@ -15,19 +23,23 @@ use std::task::{Context, Poll, Waker};
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-pub fn run<F: Future>(future: F) -> F::Output {
+/// `io`: weir's I/O runtime, for threads that cannot hand their tasks over.
+pub fn run<F: Future>(io: Option<&Handle>, future: F) -> F::Output {
+    let worker = Handle::try_current()
+        .ok()
+        .filter(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    let _io = match (&worker, io) {
+        (None, Some(io)) => Some(io.enter()),
+        _ => None,
+    };
     let mut future = pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
         return output;
     }
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| handle.block_on(future))
-        }
-        // A single-threaded runtime has no other worker to hand tasks to;
-        // finish here (still bounded by the call deadline).
-        _ => futures::executor::block_on(future),
+    match worker {
+        Some(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
+        None => futures::executor::block_on(future),
     }
 }
 
@@ -37,7 +49,7 @@ mod tests {
 
     #[test]
     fn a_ready_future_runs_in_place() {
-        assert_eq!(run(async { 7 }), 7);
+        assert_eq!(run(None, async { 7 }), 7);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,12 +60,41 @@ mod tests {
         let other = tokio::spawn(async move {
             tx.send(()).ok();
         });
-        let waited = run(async {
+        let waited = run(None, async {
             rx.await.ok();
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             "done"
         });
         assert_eq!(waited, "done");
         other.await.unwrap();
+    }
+
+    /// A single-threaded runtime's timers only advance while its thread is
+    /// free: the call runs on weir's I/O runtime instead, or it would never
+    /// finish.
+    #[test]
+    fn on_a_single_threaded_worker_a_waiting_future_runs_on_the_io_runtime() {
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let io_handle = io.handle().clone();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let worker = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let waited = worker.block_on(async {
+                run(Some(&io_handle), async {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    "done"
+                })
+            });
+            done.send(waited).ok();
+        });
+        let waited = finished.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(waited, Ok("done"));
     }
 }

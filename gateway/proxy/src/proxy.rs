@@ -480,7 +480,8 @@ impl ProxyHttp for WeirProxy {
             } else if end_of_stream {
                 let mut whole = std::mem::take(buffer);
                 // Pingora's body hook is synchronous: see inline.rs.
-                let outcome = crate::inline::run(chain.on_response_body(&mut whole));
+                let io = chain.io_handle();
+                let outcome = crate::inline::run(io.as_ref(), chain.on_response_body(&mut whole));
                 if let Outcome::Failed { filter, error } = outcome {
                     // While the whole body was buffered the header may not have
                     // gone out yet: then the client gets the fail-closed 503;

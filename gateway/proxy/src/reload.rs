@@ -415,10 +415,7 @@ impl BackgroundService for Reloader {
                     ReloadRequest { trigger: Trigger::Signal, reply: None }
                 }
             };
-            // Compiling a component is CPU work: keep it off this worker's other tasks.
-            let outcome = tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current().block_on(self.reload(request.trigger))
-            });
+            let outcome = self.reload_off_the_workers(request.trigger).await;
             if let Some(reply) = request.reply {
                 let _ = reply.send(outcome);
             }
@@ -431,6 +428,19 @@ impl BackgroundService for Reloader {
 }
 
 impl Reloader {
+    /// Compiling a component is CPU work: on a work-stealing runtime it runs
+    /// with this thread's other tasks handed to another one. Without work
+    /// stealing the reloader's runtime is its own (no request runs on it)
+    /// and block_in_place is not available there, so it is awaited.
+    async fn reload_off_the_workers(&self, trigger: Trigger) -> ReloadOutcome {
+        let handle = tokio::runtime::Handle::current();
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            tokio::task::block_in_place(|| handle.block_on(self.reload(trigger)))
+        } else {
+            self.reload(trigger).await
+        }
+    }
+
     fn start_watcher(&self, events: mpsc::UnboundedSender<()>) -> notify::Result<WatchState> {
         let names = Arc::new(Mutex::new(self.watched_names()));
         let watched = names.clone();

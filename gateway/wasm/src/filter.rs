@@ -36,6 +36,8 @@ pub struct LoadedFilter {
     pub(crate) capabilities: Arc<Capabilities>,
     pub(crate) phases: Phases,
     pub(crate) engine: Engine,
+    /// weir's I/O runtime (`WasmHost::io_handle`).
+    io: tokio::runtime::Handle,
     pub(crate) pre: FilterPre<crate::state::HostState>,
     /// Concurrency limit and circuit breaker, kept across generations.
     pub(crate) gate: Arc<CallGate>,
@@ -91,6 +93,7 @@ impl LoadedFilter {
             spec,
             phases: Phases::default(),
             engine: host.engine.clone(),
+            io: host.io_handle(),
             pre,
             gate,
             module_digest,
@@ -107,6 +110,11 @@ impl LoadedFilter {
             filter.idle.get_mut().expect("fresh lock").push(probe);
         }
         Ok(Arc::new(filter))
+    }
+
+    /// weir's I/O runtime, which keeps running while a worker thread waits.
+    pub fn io_handle(&self) -> &tokio::runtime::Handle {
+        &self.io
     }
 
     pub fn name(&self) -> &str {
