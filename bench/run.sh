@@ -3,13 +3,15 @@
 # requests/s, p50/p99 latency and each proxy's CPU time per request, as a
 # markdown table printed and written into docs/benchmarks.md. Not part of CI.
 #
-#   bench/run.sh [--seconds N] [--rounds N] [--only W1,W2,...] [--profile] [--no-write]
+#   bench/run.sh [--seconds N] [--rounds N] [--only W1,W2,...] [--profile] [--no-write] [--no-work-stealing]
 #
 #   --seconds N   length of one wrk run (default 10)
 #   --rounds N    runs per proxy and workload; the table gives medians (default 3)
 #   --only LIST   run only these workloads (prints the table, does not write the doc)
 #   --profile     perf-record bare Pingora and weir under W1 load; print where their CPU goes
 #   --no-write    print only; leave docs/benchmarks.md as it is
+#   --no-work-stealing  weir with server.work_stealing: false, bare Pingora
+#                 likewise (prints the table, does not write the doc)
 #
 # Installs what it needs from Debian packages when missing (nginx, its njs
 # module, HAProxy, wrk; perf with --profile), builds weir, the bare Pingora

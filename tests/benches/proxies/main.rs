@@ -12,7 +12,7 @@
 //! binaries this needs:
 //!
 //! ```sh
-//! bench/run.sh [--seconds N] [--rounds N] [--only W1,W2] [--profile] [--no-write]
+//! bench/run.sh [--seconds N] [--rounds N] [--only W1,W2] [--profile] [--no-write] [--no-work-stealing]
 //! ```
 
 mod checks;
@@ -37,6 +37,12 @@ const WORKLOADS: [&str; 6] = ["W1", "W2", "W3", "W4", "W5", "W6"];
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
+}
+
+/// `--no-work-stealing`: weir with `server.work_stealing: false` and bare
+/// Pingora without work stealing either.
+pub fn work_stealing() -> bool {
+    !flag("--no-work-stealing")
 }
 
 /// `--only W1,W3`, or every workload.
@@ -88,11 +94,16 @@ async fn main() {
     }
 
     let mut results = report::machine(&load_before);
+    if !work_stealing() {
+        results.push_str(
+            "\nRun with `--no-work-stealing`: weir with `server.work_stealing: false`, bare Pingora without work stealing.\n",
+        );
+    }
     results.push('\n');
     results.push_str(&report::tables(&sections));
     println!("\n{results}");
     let partial = workloads.len() < WORKLOADS.len();
-    if flag("--no-write") || (partial && !flag("--write")) {
+    if flag("--no-write") || ((partial || !work_stealing()) && !flag("--write")) {
         println!("(not written into docs/benchmarks.md)");
     } else {
         report::write_doc(&results);

@@ -62,7 +62,12 @@ impl Proxy {
             bin.display()
         );
         let (dir, port) = (tempfile::tempdir().unwrap(), free_port());
-        let child = spawn_pinned(&bin, &[&format!("127.0.0.1:{port}"), &up.address()], &dir);
+        let (listen, upstream) = (format!("127.0.0.1:{port}"), up.address());
+        let mut args = vec![listen.as_str(), upstream.as_str()];
+        if !crate::work_stealing() {
+            args.push("--no-work-stealing");
+        }
+        let child = spawn_pinned(&bin, &args, &dir);
         Self::child(Kind::Pingora, port, child, dir).await
     }
 

@@ -9,12 +9,13 @@ use crate::w2;
 
 fn base(port: u16, up: &Upstream, rest: &str) -> String {
     format!(
-        "server:\n  threads: 1\n  cache_dir: {cache}\nlisteners:\n  - name: main\n    address: 127.0.0.1:{port}\n\
+        "server:\n  threads: 1\n  work_stealing: {work_stealing}\n  cache_dir: {cache}\nlisteners:\n  - name: main\n    address: 127.0.0.1:{port}\n\
          upstreams:\n  app:\n    targets: [{{ address: {up} }}]\n{rest}",
         cache = workspace_root()
             .join("target/weir-bench-filter-cache")
             .display(),
         up = up.address(),
+        work_stealing = crate::work_stealing(),
     )
 }
 
