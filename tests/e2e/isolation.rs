@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port, wait_until};
+use weir_tests::{Gateway, Upstream, admin_reload, client, filter_wasm, free_port, wait_until};
 
 use crate::config;
 
@@ -123,12 +123,8 @@ async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
     assert_eq!(refused.status(), 503);
 
     // A reload that leaves the filter as it is keeps its breaker open.
-    let reload = c
-        .post(format!("http://127.0.0.1:{admin_port}/admin/reload"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reload.status(), 200);
+    let (code, outcome) = admin_reload(admin_port).await;
+    assert_eq!(code, 200, "{outcome}");
     let status = filter_status(admin_port).await;
     assert_eq!(status["generation"], 2);
     let breaker = &status["filters"]["runaway"]["circuit_breaker"];
@@ -180,13 +176,8 @@ async fn without_work_stealing_body_calls_finish_and_reloads_apply() {
     );
     body_calls_wait_or_run_away(&gw).await;
 
-    let reload = client()
-        .post(format!("http://127.0.0.1:{admin}/admin/reload"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reload.status(), 200);
-    let outcome: Value = reload.json().await.unwrap();
+    let (code, outcome) = admin_reload(admin).await;
+    assert_eq!(code, 200, "{outcome}");
     assert_eq!(outcome["ok"], true, "{outcome}");
     assert_eq!(outcome["generation"], 2);
     let resp = client().get(gw.url("/other")).send().await.unwrap();

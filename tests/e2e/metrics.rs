@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port, workspace_root};
+use weir_tests::{Gateway, Upstream, admin_reload, client, filter_wasm, free_port, workspace_root};
 
 use crate::config;
 
@@ -329,12 +329,9 @@ async fn a_reload_counts_and_drops_the_series_of_removed_routes() {
     let before = scrape_after(admin_port, 1.0).await;
     assert!(before.text.contains("route=\"b\""));
 
-    let reload = |expect: u16| {
-        let url = format!("http://127.0.0.1:{admin_port}/admin/reload");
-        async move {
-            let resp = client().post(url).send().await.expect("admin answers");
-            assert_eq!(resp.status(), expect);
-        }
+    let reload = |expect: u16| async move {
+        let (code, outcome) = admin_reload(admin_port).await;
+        assert_eq!(code, expect, "{outcome}");
     };
     let config = std::fs::read_to_string(gw.dir().join("weir.yaml")).unwrap();
     let port_line = format!("127.0.0.1:{}", gw.port);

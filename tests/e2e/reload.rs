@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use weir_tests::{
-    Gateway, Upstream, admin_config, client, filter_wasm, free_port, replace_file, wait_admin,
+    Gateway, Upstream, admin_config, admin_reload, client, filter_wasm, free_port, replace_file,
+    wait_admin,
 };
 
 use crate::config;
@@ -134,26 +135,16 @@ async fn sighup_and_the_admin_endpoint_reload() {
     assert!(kill.success());
     wait_admin(admin, "the SIGHUP reload", |s| s["generation"] == 2).await;
 
-    let reload = client()
-        .post(format!("http://127.0.0.1:{admin}/admin/reload"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reload.status(), 200);
-    let outcome: Value = reload.json().await.unwrap();
+    let (code, outcome) = admin_reload(admin).await;
+    assert_eq!(code, 200, "{outcome}");
     assert_eq!(outcome["ok"], true);
     assert_eq!(outcome["generation"], 3);
     assert_eq!(outcome["trigger"], "admin");
 
     // The admin endpoint reports a refused reload with 422 and its errors.
     gw.replace_config("listeners: []\n");
-    let refused = client()
-        .post(format!("http://127.0.0.1:{admin}/admin/reload"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 422);
-    let outcome: Value = refused.json().await.unwrap();
+    let (code, outcome) = admin_reload(admin).await;
+    assert_eq!(code, 422, "{outcome}");
     assert_eq!(outcome["ok"], false);
     assert_eq!(outcome["generation"], 3);
     assert!(
@@ -376,14 +367,7 @@ async fn two_hundred_reloads_leak_no_memory() {
         gw.replace_config(
             &tagged(admin, target, &module, &format!("t{i}"), "").replace("{port}", &port),
         );
-        let outcome: Value = http
-            .post(format!("http://127.0.0.1:{admin}/admin/reload"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, outcome) = admin_reload(admin).await;
         assert_eq!(outcome["ok"], true, "{outcome}");
         let resp = http.get(gw.url("/")).send().await.unwrap();
         assert_eq!(resp.status(), 200);

@@ -68,6 +68,18 @@ pub async fn admin_config(admin_port: u16) -> serde_json::Value {
         .expect("admin JSON")
 }
 
+/// `POST /admin/reload` on the admin listener at `admin_port`: the status
+/// (200 applied, 422 refused) and the JSON outcome.
+pub async fn admin_reload(admin_port: u16) -> (u16, serde_json::Value) {
+    let resp = client()
+        .post(format!("http://127.0.0.1:{admin_port}/admin/reload"))
+        .send()
+        .await
+        .expect("admin endpoint answers");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("admin JSON"))
+}
+
 /// Polls the admin endpoint until `ready` holds (bounded).
 pub async fn wait_admin(
     admin_port: u16,
