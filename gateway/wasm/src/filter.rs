@@ -10,6 +10,7 @@ use weir_config::CircuitBreaker;
 
 use crate::bindings::FilterPre;
 use crate::capabilities::Capabilities;
+use crate::epoch::EpochClock;
 use crate::error::{CallError, LoadError};
 use crate::gate::{CallGate, GateStats};
 use crate::host::WasmHost;
@@ -36,6 +37,8 @@ pub struct LoadedFilter {
     pub(crate) capabilities: Arc<Capabilities>,
     pub(crate) phases: Phases,
     pub(crate) engine: Engine,
+    /// The host's epoch clock: a call keeps it ticking while in flight.
+    pub(crate) clock: Arc<EpochClock>,
     /// weir's I/O runtime (`WasmHost::io_handle`).
     io: tokio::runtime::Handle,
     pub(crate) pre: FilterPre<crate::state::HostState>,
@@ -93,6 +96,7 @@ impl LoadedFilter {
             spec,
             phases: Phases::default(),
             engine: host.engine.clone(),
+            clock: host.clock.clone(),
             io: host.io_handle(),
             pre,
             gate,

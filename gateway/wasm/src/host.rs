@@ -1,23 +1,18 @@
 //! The process-wide Wasm host: one `Engine` with the pooling allocator and
-//! epoch interruption, its ticker thread, the linker and the component cache.
+//! epoch interruption, its epoch clock, the linker and the component cache.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::Filter;
 use crate::cache::ComponentCache;
+use crate::epoch::{EpochClock, Ticker};
 use crate::error::LoadError;
 use crate::filter::{FilterSpec, LoadedFilter};
 use crate::state::HostState;
-
-/// How often the epoch advances; call deadlines are counted in these ticks.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 #[derive(Debug, Clone)]
 pub struct HostOptions {
@@ -44,8 +39,10 @@ pub struct WasmHost {
     pub(crate) linker: Linker<HostState>,
     cache: ComponentCache,
     io: IoRuntime,
+    /// Calls in flight, which keep the ticker ticking.
+    pub(crate) clock: Arc<EpochClock>,
     /// Started with the first filter: a gateway without filters has no
-    /// thread waking every tick. Stopped when the host is dropped.
+    /// epoch thread. Stopped when the host is dropped.
     ticker: OnceLock<Ticker>,
 }
 
@@ -61,6 +58,7 @@ impl WasmHost {
             linker,
             cache,
             io: IoRuntime::start()?,
+            clock: Arc::new(EpochClock::default()),
             ticker: OnceLock::new(),
         })
     }
@@ -78,7 +76,7 @@ impl WasmHost {
     ) -> Result<Arc<LoadedFilter>, LoadError> {
         // Deadlines count epoch ticks, `init` in the probe instance included.
         self.ticker
-            .get_or_init(|| Ticker::start(self.engine.clone()));
+            .get_or_init(|| Ticker::start(self.engine.clone(), self.clock.clone()));
         let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
             path: spec.module.clone(),
             source,
@@ -184,41 +182,6 @@ impl Drop for IoRuntime {
     fn drop(&mut self) {
         if let Some(rt) = self.0.take() {
             rt.shutdown_background();
-        }
-    }
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Ticker {
-    fn start(engine: Engine) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("weir-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .expect("spawning the epoch ticker thread");
-        Ticker {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }

@@ -11,9 +11,9 @@ use wasmtime::component::Resource;
 
 use crate::bindings::Filter;
 use crate::bindings::weir::filter::types as wit;
+use crate::epoch::{EPOCH_TICK, EpochClock};
 use crate::error::CallError;
 use crate::filter::{LoadedFilter, StartError};
-use crate::host::EPOCH_TICK;
 use crate::state::HostState;
 use crate::types::{
     Decision, FilterResponse, LogInfo, OnError, Phases, RequestBodyDecision, ResponseBodyDecision,
@@ -34,7 +34,8 @@ impl Warm {
         let spec = &filter.spec;
         let (mut store, bindings) = crate::instantiate::instantiate(filter).await?;
         let ends = start_call(&mut store, Instant::now(), spec.limits.call_deadline);
-        let phases = bounded(ends, bindings.call_init(&mut store, &spec.config_json))
+        let init = bindings.call_init(&mut store, &spec.config_json);
+        let phases = bounded(&filter.clock, ends, init)
             .await
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
@@ -66,10 +67,13 @@ pub(crate) fn start_call(
 ///
 /// Most calls complete at their first poll (they never wait on I/O), so the
 /// timer that bounds a waiting call is only armed for one that did not.
+/// The call keeps the epoch `clock` ticking until it ends or is dropped.
 pub(crate) async fn bounded<R>(
+    clock: &EpochClock,
     ends: Instant,
     call: impl Future<Output = wasmtime::Result<R>>,
 ) -> wasmtime::Result<R> {
+    let _ticking = clock.enter();
     let mut guarded = std::pin::pin!(std::panic::AssertUnwindSafe(call).catch_unwind());
     let outcome = match futures::poll!(guarded.as_mut()) {
         std::task::Poll::Ready(outcome) => outcome,
@@ -286,7 +290,9 @@ impl FilterInstance {
         // Boxed: wasmtime's call future is large, and every async frame
         // above it would otherwise copy it when it first awaits.
         let call = Box::pin(invoke(&warm.bindings, &mut warm.store, phase));
-        let result = bounded(ends, call).await.map_err(CallError::from_wasmtime);
+        let result = bounded(&filter.clock, ends, call)
+            .await
+            .map_err(CallError::from_wasmtime);
         std::mem::swap(&mut warm.store.data_mut().exchange, exchange);
         let result = result.and_then(|r| {
             check_result(&r)?;

@@ -25,7 +25,8 @@ pub(crate) async fn instantiate(
     loop {
         let mut store = new_store(filter)?;
         let ends = start_call(&mut store, Instant::now(), filter.spec.limits.call_deadline);
-        match bounded(ends, filter.pre.instantiate_async(&mut store)).await {
+        let instantiating = filter.pre.instantiate_async(&mut store);
+        match bounded(&filter.clock, ends, instantiating).await {
             Ok(bindings) => return Ok((store, bindings)),
             Err(err) if attempt < INSTANTIATE_ATTEMPTS && is_passing(&err) => {
                 tracing::warn!(filter = %filter.name, attempt, "instantiation refused for a passing reason, trying again: {}", chain_text(&err));

@@ -23,6 +23,7 @@ mod bindings;
 mod cache;
 mod capabilities;
 mod crypto;
+mod epoch;
 mod error;
 mod filter;
 mod gate;

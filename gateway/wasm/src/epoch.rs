@@ -1,0 +1,198 @@
+//! The epoch clock behind call deadlines: a thread that advances the
+//! engine's epoch every [`EPOCH_TICK`] while a filter call is in flight, and
+//! sleeps without waking otherwise.
+//!
+//! A running guest checks its deadline, and yields to the runtime, at each
+//! tick. Between calls nothing needs the ticks, and on a gateway whose
+//! filters run on some routes only, a thread waking a thousand times a
+//! second would preempt the workers serving every other route. So once no
+//! call has run for [`IDLE_TICKS`] ticks the ticker parks, and the next
+//! call wakes it. It does not park between the calls of a busy gateway:
+//! parking and being woken costs more than the ticks it would save.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::{JoinHandle, Thread};
+use std::time::Duration;
+
+use wasmtime::Engine;
+
+/// How often the epoch advances while calls run; deadlines are checked at
+/// each tick.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Ticks without a call, in flight or started, before the ticker parks.
+const IDLE_TICKS: u32 = 100;
+
+/// Calls in flight and the ticker's state, shared by the host's filters.
+#[derive(Default)]
+pub(crate) struct EpochClock {
+    in_flight: AtomicUsize,
+    /// A call entered since the ticker last looked.
+    recent: AtomicBool,
+    /// Set by the ticker just before it parks, cleared when it wakes.
+    parked: AtomicBool,
+    stop: AtomicBool,
+    /// Epoch increments so far; the tests read it.
+    ticks: AtomicU64,
+    ticker: std::sync::OnceLock<Thread>,
+}
+
+/// One call in flight; the ticker keeps ticking until every one is dropped.
+pub(crate) struct InFlight<'a>(&'a EpochClock);
+
+impl EpochClock {
+    /// Marks a call in flight for as long as the guard lives.
+    ///
+    /// The counter is raised before `parked` is read, and the ticker sets
+    /// `parked` before it reads the counter (both sequentially consistent),
+    /// so either the ticker sees this call and stays awake, or this call
+    /// sees it parked and wakes it.
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        // Read first: on a busy gateway the flag is already set, and a
+        // load leaves the cache line shared.
+        if !self.recent.load(Ordering::Relaxed) {
+            self.recent.store(true, Ordering::Relaxed);
+        }
+        if self.parked.load(Ordering::SeqCst)
+            && let Some(ticker) = self.ticker.get()
+        {
+            ticker.unpark();
+        }
+        InFlight(self)
+    }
+
+    #[cfg(test)]
+    fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::SeqCst)
+    }
+
+    #[cfg(test)]
+    fn is_parked(&self) -> bool {
+        self.parked.load(Ordering::SeqCst)
+    }
+
+    fn run(&self, engine: &Engine) {
+        // Before the first park: a call that sees `parked` finds the handle.
+        let _ = self.ticker.set(std::thread::current());
+        let mut idle_ticks = 0;
+        while !self.stop.load(Ordering::Acquire) {
+            let called = self.recent.swap(false, Ordering::Relaxed);
+            if called || self.in_flight.load(Ordering::SeqCst) > 0 {
+                idle_ticks = 0;
+            } else {
+                idle_ticks += 1;
+            }
+            if idle_ticks >= IDLE_TICKS {
+                idle_ticks = 0;
+                self.parked.store(true, Ordering::SeqCst);
+                // `park` may return spuriously; an `unpark` that came first
+                // makes it return at once, so no wake-up is lost.
+                while self.in_flight.load(Ordering::SeqCst) == 0
+                    && !self.stop.load(Ordering::Acquire)
+                {
+                    std::thread::park();
+                }
+                self.parked.store(false, Ordering::SeqCst);
+                continue;
+            }
+            std::thread::sleep(EPOCH_TICK);
+            engine.increment_epoch();
+            self.ticks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The ticker thread; stopped and joined when dropped.
+pub(crate) struct Ticker {
+    clock: Arc<EpochClock>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    pub(crate) fn start(engine: Engine, clock: Arc<EpochClock>) -> Self {
+        let shared = clock.clone();
+        let thread = std::thread::Builder::new()
+            .name("weir-epoch".into())
+            .spawn(move || shared.run(&engine))
+            .expect("spawning the epoch ticker thread");
+        Ticker {
+            clock,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.clock.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Waits, at most 5 s, until `done` holds; `false` if it never did.
+    fn eventually(done: impl Fn() -> bool) -> bool {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < give_up {
+            if done() {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        done()
+    }
+
+    fn engine() -> Engine {
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        Engine::new(&config).unwrap()
+    }
+
+    #[test]
+    fn the_ticker_ticks_only_while_a_call_is_in_flight() {
+        let clock = Arc::new(EpochClock::default());
+        let ticker = Ticker::start(engine(), clock.clone());
+        assert!(eventually(|| clock.is_parked()), "idle, the ticker parks");
+
+        for _ in 0..3 {
+            let before = clock.ticks();
+            let call = clock.enter();
+            assert!(
+                eventually(|| clock.ticks() >= before + 3),
+                "a call in flight wakes the ticker and it ticks"
+            );
+            drop(call);
+            assert!(
+                eventually(|| clock.is_parked()),
+                "idle again, it parks again"
+            );
+        }
+        drop(ticker);
+    }
+
+    #[test]
+    fn dropping_a_parked_ticker_stops_it() {
+        let clock = Arc::new(EpochClock::default());
+        let ticker = Ticker::start(engine(), clock.clone());
+        assert!(eventually(|| clock.is_parked()));
+        // Joins the thread: hangs here if the ticker did not wake to stop.
+        drop(ticker);
+        assert_eq!(Arc::strong_count(&clock), 1);
+    }
+}
