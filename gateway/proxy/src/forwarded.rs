@@ -122,8 +122,17 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 /// these through its API.
 pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<HeaderName> {
     // Runs twice per request: nothing is allocated unless one is present,
-    // which for most messages none is.
-    let mut names: Vec<HeaderName> = headers
+    // which for most messages none is. One pass over the message's few
+    // names costs less than a hash lookup per name on the fixed list.
+    let mut names: Vec<HeaderName> = Vec::new();
+    for name in headers.keys() {
+        let hop_by_hop =
+            HOP_BY_HOP.contains(name) || !upgrade && (name == UPGRADE || name == CONNECTION);
+        if hop_by_hop {
+            names.push(name.clone());
+        }
+    }
+    let named = headers
         .get_all(CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -135,13 +144,10 @@ pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<HeaderName> {
                 || t.eq_ignore_ascii_case("keep-alive")
                 || upgrade && t.eq_ignore_ascii_case("upgrade"))
         })
-        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
-        .filter(|name| headers.contains_key(name))
-        .collect();
-    let fixed: &[HeaderName] = if upgrade { &[] } else { &[UPGRADE, CONNECTION] };
-    for name in HOP_BY_HOP.iter().chain(fixed) {
-        if headers.contains_key(name) && !names.contains(name) {
-            names.push(name.clone());
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok());
+    for name in named {
+        if headers.contains_key(&name) && !names.contains(&name) {
+            names.push(name);
         }
     }
     names
@@ -164,6 +170,32 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["connection", "keep-alive", "x-secret"]);
+    }
+
+    #[test]
+    fn each_name_comes_once_and_only_when_present() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", "te, TE, x-gone, upgrade".parse().unwrap());
+        h.append("te", "trailers".parse().unwrap());
+        h.append("te", "gzip".parse().unwrap());
+        h.insert("upgrade", "websocket".parse().unwrap());
+        h.insert("proxy-authorization", "Basic eA==".parse().unwrap());
+        let mut names: Vec<String> = hop_by_hop_names(&h, false)
+            .iter()
+            .map(HeaderName::to_string)
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["connection", "proxy-authorization", "te", "upgrade"]
+        );
+        // An upgrade keeps Connection and Upgrade, not what Connection names.
+        let mut names: Vec<String> = hop_by_hop_names(&h, true)
+            .iter()
+            .map(HeaderName::to_string)
+            .collect();
+        names.sort();
+        assert_eq!(names, ["proxy-authorization", "te"]);
     }
 
     #[test]

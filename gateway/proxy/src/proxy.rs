@@ -286,13 +286,14 @@ impl ProxyHttp for WeirProxy {
 
     async fn upstream_request_filter(
         &self,
-        session: &mut Session,
+        _session: &mut Session,
         upstream: &mut RequestHeader,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
-        for name in forwarded::hop_by_hop_names(&upstream.headers, session.is_upgrade_req()) {
-            upstream.remove_header(&name);
-        }
+        // Hop-by-hop fields, and those `Connection` names, are already gone:
+        // Pingora's upstream request policy (the standard one, which weir
+        // keeps) strips them before this phase, for HTTP/1 and HTTP/2
+        // upstreams alike (e2e `forwarding::hop_by_hop_headers_are_not_forwarded`).
         let listener = ctx
             .snapshot
             .config

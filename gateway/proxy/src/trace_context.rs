@@ -68,14 +68,13 @@ impl TraceContext {
 
     /// `00-<trace id>-<weir's span id>-<flags>`: what the upstream gets.
     pub fn traceparent(&self) -> String {
-        let mut out = String::with_capacity(TRACEPARENT_LEN);
-        out.push_str("00-");
-        push_hex(&mut out, &self.trace_id);
-        out.push('-');
-        push_hex(&mut out, &self.span_id);
-        out.push('-');
-        push_hex(&mut out, &[self.flags]);
-        out
+        // Formatted into bytes: two per request (upstream and context bag).
+        let mut out = *b"00-________________________________-________________-__";
+        let (trace, rest) = out[3..].split_at_mut(32);
+        hex::encode_to_slice(self.trace_id, trace).expect("32 digits");
+        hex::encode_to_slice(self.span_id, &mut rest[1..17]).expect("16 digits");
+        hex::encode_to_slice([self.flags], &mut rest[18..]).expect("2 digits");
+        String::from_utf8(out.to_vec()).expect("hex digits are text")
     }
 }
 
@@ -130,18 +129,11 @@ fn parse_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     Some(out)
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-}
-
+/// Lower-case hex digits.
 pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    push_hex(&mut out, bytes);
-    out
+    let mut out = vec![0; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut out).expect("two digits a byte");
+    String::from_utf8(out).expect("hex digits are text")
 }
 
 /// Random and never all zero (the spec's invalid value).
@@ -227,6 +219,11 @@ mod tests {
         assert!(
             !sent.contains("00f067aa0ba902b7"),
             "weir's own span is the parent"
+        );
+        assert_eq!(
+            parse_traceparent(sent.as_bytes()),
+            Some((c.trace_id, c.span_id, c.flags)),
+            "what goes upstream reads back as the same trace, span and flags"
         );
     }
 
