@@ -16,6 +16,7 @@ mod filters;
 mod forwarding;
 mod health;
 mod hostile_http;
+mod instance_slots;
 mod isolation;
 mod languages;
 mod log_hygiene;

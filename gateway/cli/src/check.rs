@@ -49,6 +49,7 @@ fn filter_errors(config: &weir_config::Config, text: &str) -> anyhow::Result<Vec
     }
     let host = WasmHost::new(HostOptions {
         cache_dir: config.server.cache_dir.clone(),
+        max_instances: config.server.max_filter_instances,
         ..HostOptions::default()
     })?;
     // Stores are not connected to: a check must not depend on Redis being

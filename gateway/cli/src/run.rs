@@ -35,6 +35,7 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
         .map_err(|errors| anyhow::anyhow!("invalid config {}:\n{errors}", path.display()))?;
     let wasm = Arc::new(WasmHost::new(HostOptions {
         cache_dir: config.server.cache_dir.clone(),
+        max_instances: config.server.max_filter_instances,
         ..HostOptions::default()
     })?);
     let first = wasm

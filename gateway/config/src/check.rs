@@ -139,6 +139,11 @@ fn server(c: &mut Checker) -> ServerSettings {
         .and_then(|s| s.threads)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     c.at_least_one(&path.key("threads"), threads as u64);
+    let max_filter_instances = file.and_then(|s| s.max_filter_instances).unwrap_or(1000);
+    c.at_least_one(
+        &path.key("max_filter_instances"),
+        max_filter_instances.into(),
+    );
     ServerSettings {
         threads: threads.max(1),
         grace_period: file
@@ -151,6 +156,7 @@ fn server(c: &mut Checker) -> ServerSettings {
         cache_dir: file
             .and_then(|s| s.cache_dir.as_deref())
             .map(|d| c.resolve(d)),
+        max_filter_instances: max_filter_instances.max(1),
         certificate_expiry_warning: file
             .and_then(|s| s.certificate_expiry_warning)
             .map_or(Duration::from_secs(30 * 86_400), |d| d.0),

@@ -62,6 +62,8 @@ pub struct ServerSettings {
     pub upstream_keepalive_pool_size: usize,
     /// Directory for precompiled filter artifacts; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Filter instances (the Wasm host's pool slots) that may exist at once.
+    pub max_filter_instances: u32,
     /// A listener certificate expiring within this is a warning.
     pub certificate_expiry_warning: Duration,
     /// Where a new process (`weir run --upgrade`) takes the listening

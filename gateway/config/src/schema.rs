@@ -105,6 +105,9 @@ pub struct ServerFile {
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Directory for precompiled filters, relative to this file. Default: none (memory only).
     pub cache_dir: Option<String>,
+    /// Filter instances that may exist at once, all filters together: those requests in flight hold and those idle in the filters' pools. Each reserves address space for its memory up front. When all are in use, a filter that needs a new one is not run and its on_error applies. Default 1000.
+    #[schemars(range(min = 1))]
+    pub max_filter_instances: Option<u32>,
     /// A listener certificate that expires within this is a warning of `weir check` and at load (expired: an error). Default 30d.
     pub certificate_expiry_warning: Option<HumanDuration>,
     /// Unix socket through which `weir run --upgrade` takes over the listening sockets of the running process; both must use the same. Default /tmp/weir-upgrade.sock.

@@ -329,6 +329,10 @@ impl ChainRun {
                     // Already reported for this request.
                 } else if error.is_filter_failure() {
                     tracing::warn!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
+                } else if matches!(error, CallError::NoInstanceSlot(_)) {
+                    // Not the filter's doing, but the gateway is short of
+                    // capacity: an operator needs to see it.
+                    tracing::warn!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");
                 } else {
                     // Refused by the gate: the trip itself was logged once.
                     tracing::debug!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");

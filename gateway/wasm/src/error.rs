@@ -55,6 +55,10 @@ pub enum CallError {
     /// Not run: as many calls as `max_concurrent_calls` are in flight.
     #[error("not run: {0} calls already in flight (max_concurrent_calls)")]
     Overloaded(u32),
+    /// Not run: every instance slot of the host is taken, by requests in
+    /// flight and the filters' idle pools (`server.max_filter_instances`).
+    #[error("not run: all {0} filter instance slots are in use (server.max_filter_instances)")]
+    NoInstanceSlot(u32),
 }
 
 impl CallError {
@@ -68,13 +72,17 @@ impl CallError {
             CallError::InvalidResult(_) => "invalid_result",
             CallError::CircuitOpen => "circuit_open",
             CallError::Overloaded(_) => "overloaded",
+            CallError::NoInstanceSlot(_) => "no_instance_slot",
         }
     }
 
     /// Whether the filter itself failed (what the circuit breaker counts),
     /// as opposed to weir declining to run it.
     pub fn is_filter_failure(&self) -> bool {
-        !matches!(self, CallError::CircuitOpen | CallError::Overloaded(_))
+        !matches!(
+            self,
+            CallError::CircuitOpen | CallError::Overloaded(_) | CallError::NoInstanceSlot(_)
+        )
     }
 }
 

@@ -39,6 +39,8 @@ pub struct LoadedFilter {
     pub(crate) engine: Engine,
     /// The host's epoch clock: a call keeps it ticking while in flight.
     pub(crate) clock: Arc<EpochClock>,
+    /// Instance slots of the host's pool, shared by every filter.
+    pub(crate) pool_slots: u32,
     /// weir's I/O runtime (`WasmHost::io_handle`).
     io: tokio::runtime::Handle,
     pub(crate) pre: FilterPre<crate::state::HostState>,
@@ -97,6 +99,7 @@ impl LoadedFilter {
             phases: Phases::default(),
             engine: host.engine.clone(),
             clock: host.clock.clone(),
+            pool_slots: host.max_instances,
             io: host.io_handle(),
             pre,
             gate,
@@ -194,6 +197,16 @@ impl LoadedFilter {
         if idle.len() < self.spec.limits.max_idle_instances {
             idle.push(warm);
         }
+    }
+
+    /// Instance slots of the host's pool in use (by every filter, requests
+    /// in flight and idle pools), and in all.
+    pub fn instance_slots(&self) -> (u64, u32) {
+        let in_use = self
+            .engine
+            .pooling_allocator_metrics()
+            .map_or(0, |m| m.component_instances());
+        (in_use, self.pool_slots)
     }
 
     /// Warm instances currently idle in the pool.

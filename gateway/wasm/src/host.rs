@@ -18,7 +18,8 @@ use crate::state::HostState;
 pub struct HostOptions {
     /// Where precompiled artifacts are kept across restarts; `None`: memory only.
     pub cache_dir: Option<PathBuf>,
-    /// Instances that may exist at once across all filters (pooling allocator slots).
+    /// Instances that may exist at once across all filters (pooling allocator
+    /// slots): checked out by requests in flight, or idle in a filter's pool.
     pub max_instances: u32,
     /// The largest memory cap any filter may have.
     pub max_memory_bytes: usize,
@@ -39,6 +40,8 @@ pub struct WasmHost {
     pub(crate) linker: Linker<HostState>,
     cache: ComponentCache,
     io: IoRuntime,
+    /// `HostOptions::max_instances`.
+    pub(crate) max_instances: u32,
     /// Calls in flight, which keep the ticker ticking.
     pub(crate) clock: Arc<EpochClock>,
     /// Started with the first filter: a gateway without filters has no
@@ -58,6 +61,7 @@ impl WasmHost {
             linker,
             cache,
             io: IoRuntime::start()?,
+            max_instances: options.max_instances,
             clock: Arc::new(EpochClock::default()),
             ticker: OnceLock::new(),
         })

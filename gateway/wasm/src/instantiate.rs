@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::{PoolConcurrencyLimitError, Store, UpdateDeadline};
 
 use crate::bindings::Filter;
 use crate::error::CallError;
@@ -32,6 +32,11 @@ pub(crate) async fn instantiate(
                 tracing::warn!(filter = %filter.name, attempt, "instantiation refused for a passing reason, trying again: {}", chain_text(&err));
                 attempt += 1;
             }
+            Err(err) if pool_exhausted(&err) => {
+                return Err(StartError::Call(CallError::NoInstanceSlot(
+                    filter.pool_slots,
+                )));
+            }
             Err(err) => {
                 return Err(StartError::Call(CallError::Instantiate(chain_text(&err))));
             }
@@ -46,6 +51,12 @@ fn is_passing(err: &wasmtime::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ResourceBusy)
     })
+}
+
+/// The host's pool has no free slot (instance, memory, table or stack).
+fn pool_exhausted(err: &wasmtime::Error) -> bool {
+    err.chain()
+        .any(|cause| cause.downcast_ref::<PoolConcurrencyLimitError>().is_some())
 }
 
 /// Every cause of the error, outermost first: the system's own reason too.

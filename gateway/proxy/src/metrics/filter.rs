@@ -27,7 +27,7 @@ const PHASES: [&str; 5] = [
 ];
 
 /// The `kind` label, as `CallError::kind` names them.
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "trap",
     "deadline",
     "memory",
@@ -35,6 +35,7 @@ const KINDS: [&str; 7] = [
     "instantiate",
     "circuit_open",
     "overloaded",
+    "no_instance_slot",
 ];
 
 fn kind_index(error: &CallError) -> usize {
@@ -46,6 +47,7 @@ fn kind_index(error: &CallError) -> usize {
         CallError::Instantiate(_) => 4,
         CallError::CircuitOpen => 5,
         CallError::Overloaded(_) => 6,
+        CallError::NoInstanceSlot(_) => 7,
     }
 }
 
@@ -120,6 +122,18 @@ pub(super) fn refresh(f: &Families, snapshot: &Snapshot) {
     f.filter_breaker_state.reset();
     f.filter_idle_instances.reset();
     f.filter_in_flight.reset();
+    f.filter_instance_slots.reset();
+    f.filter_instance_slots_in_use.reset();
+    // The slots belong to the host all filters share: any filter tells.
+    if let Some(filter) = snapshot.filters.values().next() {
+        let (in_use, slots) = filter.instance_slots();
+        f.filter_instance_slots
+            .with_label_values::<&str>(&[])
+            .set(i64::from(slots));
+        f.filter_instance_slots_in_use
+            .with_label_values::<&str>(&[])
+            .set(in_use as i64);
+    }
     for (name, filter) in &snapshot.filters {
         let gate = filter.gate_stats();
         let state = match gate.breaker {
@@ -152,6 +166,7 @@ mod tests {
             CallError::Instantiate(String::new()),
             CallError::CircuitOpen,
             CallError::Overloaded(1),
+            CallError::NoInstanceSlot(1),
         ] {
             assert_eq!(KINDS[kind_index(&error)], error.kind());
         }
