@@ -144,7 +144,7 @@ async fn when_every_instance_slot_is_taken_the_filter_is_refused_not_the_gateway
     let after = client().get(gw.url("/held")).send().await.unwrap();
     assert_eq!(after.status(), 200);
     assert!(
-        gw.logs().contains("filter instance slots are in use"),
+        gw.logs().contains("the filter instance pool is full"),
         "the refusal is logged with its reason:\n{}",
         gw.logs()
     );

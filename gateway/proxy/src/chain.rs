@@ -329,7 +329,7 @@ impl ChainRun {
                     // Already reported for this request.
                 } else if error.is_filter_failure() {
                     tracing::warn!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter call failed");
-                } else if matches!(error, CallError::NoInstanceSlot(_)) {
+                } else if matches!(error, CallError::NoInstanceSlot { .. }) {
                     // Not the filter's doing, but the gateway is short of
                     // capacity: an operator needs to see it.
                     tracing::warn!(filter = filter.name(), request_id = %self.exchange.request.request_id, %error, on_error = ?filter.on_error(), "filter not run");

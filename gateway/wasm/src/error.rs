@@ -55,10 +55,13 @@ pub enum CallError {
     /// Not run: as many calls as `max_concurrent_calls` are in flight.
     #[error("not run: {0} calls already in flight (max_concurrent_calls)")]
     Overloaded(u32),
-    /// Not run: every instance slot of the host is taken, by requests in
-    /// flight and the filters' idle pools (`server.max_filter_instances`).
-    #[error("not run: all {0} filter instance slots are in use (server.max_filter_instances)")]
-    NoInstanceSlot(u32),
+    /// Not run: the host's pool, sized by `server.max_filter_instances`,
+    /// is full (its instances, or the memories, tables or stacks they
+    /// bring), held by requests in flight and the filters' idle pools.
+    #[error(
+        "not run: the filter instance pool is full (server.max_filter_instances is {slots}): {reason}"
+    )]
+    NoInstanceSlot { slots: u32, reason: String },
 }
 
 impl CallError {
@@ -72,7 +75,7 @@ impl CallError {
             CallError::InvalidResult(_) => "invalid_result",
             CallError::CircuitOpen => "circuit_open",
             CallError::Overloaded(_) => "overloaded",
-            CallError::NoInstanceSlot(_) => "no_instance_slot",
+            CallError::NoInstanceSlot { .. } => "no_instance_slot",
         }
     }
 
@@ -81,7 +84,7 @@ impl CallError {
     pub fn is_filter_failure(&self) -> bool {
         !matches!(
             self,
-            CallError::CircuitOpen | CallError::Overloaded(_) | CallError::NoInstanceSlot(_)
+            CallError::CircuitOpen | CallError::Overloaded(_) | CallError::NoInstanceSlot { .. }
         )
     }
 }

@@ -33,9 +33,10 @@ pub(crate) async fn instantiate(
                 attempt += 1;
             }
             Err(err) if pool_exhausted(&err) => {
-                return Err(StartError::Call(CallError::NoInstanceSlot(
-                    filter.pool_slots,
-                )));
+                return Err(StartError::Call(CallError::NoInstanceSlot {
+                    slots: filter.pool_slots,
+                    reason: chain_text(&err),
+                }));
             }
             Err(err) => {
                 return Err(StartError::Call(CallError::Instantiate(chain_text(&err))));

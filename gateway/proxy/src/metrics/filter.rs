@@ -47,7 +47,7 @@ fn kind_index(error: &CallError) -> usize {
         CallError::Instantiate(_) => 4,
         CallError::CircuitOpen => 5,
         CallError::Overloaded(_) => 6,
-        CallError::NoInstanceSlot(_) => 7,
+        CallError::NoInstanceSlot { .. } => 7,
     }
 }
 
@@ -166,7 +166,10 @@ mod tests {
             CallError::Instantiate(String::new()),
             CallError::CircuitOpen,
             CallError::Overloaded(1),
-            CallError::NoInstanceSlot(1),
+            CallError::NoInstanceSlot {
+                slots: 1,
+                reason: String::new(),
+            },
         ] {
             assert_eq!(KINDS[kind_index(&error)], error.kind());
         }
