@@ -121,7 +121,7 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 /// `Upgrade`. Pingora's headers keep their own case map, so callers remove
 /// these through its API.
 pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<HeaderName> {
-    // Runs twice per request: nothing is allocated unless one is present,
+    // Runs on every response: nothing is allocated unless one is present,
     // which for most messages none is. One pass over the message's few
     // names costs less than a hash lookup per name on the fixed list.
     let mut names: Vec<HeaderName> = Vec::new();
