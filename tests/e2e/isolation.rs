@@ -185,13 +185,15 @@ async fn without_work_stealing_body_calls_finish_and_reloads_apply() {
 }
 
 /// Route `/body` behind `test-misbehave` in its response-body phase (200 ms
-/// deadline), route `/other` without filters.
+/// deadline), `/busy` the same with a 30 s deadline, route `/other`
+/// without filters.
 fn body_phase_config(up: &Upstream, extra: &str) -> String {
     config(&format!(
-        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  body:\n    module: {}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 200ms }}\n    circuit_breaker: {{ enabled: false }}\n\
-         routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n{extra}",
-        up.address(),
-        filter_wasm("test-misbehave").display()
+        "upstreams:\n  svc:\n    targets: [{{ address: {up} }}]\nfilters:\n  body:\n    module: {module}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 200ms }}\n    circuit_breaker: {{ enabled: false }}\n\
+         \x20 busy:\n    module: {module}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 30s }}\n\
+         routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /busy }} }}\n    upstream: svc\n    filters: [busy]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n{extra}",
+        up = up.address(),
+        module = filter_wasm("test-misbehave").display()
     ))
 }
 
@@ -215,6 +217,29 @@ async fn body_calls_wait_or_run_away(gw: &Gateway) {
         let resp = w.await.unwrap().unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.text().await.unwrap(), "slept");
+    }
+
+    // Calls that compute for 20 ms, past several epoch ticks, yield at each
+    // and go on. A yield that waited for the worker's own runtime, which is
+    // blocked on the call when there is no work stealing, would stall the
+    // call until its deadline (30 s on `/busy`): each must answer long
+    // before that.
+    let busy: Vec<_> = (0..4)
+        .map(|_| {
+            let req = client()
+                .get(gw.url("/busy"))
+                .header("x-misbehave-body", "busy");
+            tokio::spawn(tokio::time::timeout(Duration::from_secs(10), req.send()))
+        })
+        .collect();
+    for b in busy {
+        let resp = b
+            .await
+            .unwrap()
+            .expect("a computing body call stalled")
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.text().await.unwrap(), "computed");
     }
 
     // A runaway body call is ended by its deadline; the body was buffered

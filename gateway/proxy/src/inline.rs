@@ -25,6 +25,9 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// `io`: weir's I/O runtime, for threads that cannot hand their tasks over.
 pub fn run<F: Future>(io: Option<&Handle>, future: F) -> F::Output {
+    // A guest's yield at an epoch tick must not wait for this thread's
+    // runtime, which is blocked here (weir_wasm::PollingInPlace).
+    let _in_place = weir_wasm::PollingInPlace::enter();
     let worker = Handle::try_current()
         .ok()
         .filter(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);

@@ -10,8 +10,12 @@
 //! call wakes it. It does not park between the calls of a busy gateway:
 //! parking and being woken costs more than the ticks it would save.
 
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
@@ -110,6 +114,66 @@ impl Drop for InFlight<'_> {
     }
 }
 
+thread_local! {
+    /// Set while this thread blocks on a filter call (`PollingInPlace`).
+    static IN_PLACE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as blocking on filter calls until dropped: Pingora's
+/// synchronous body hook polls the call in place and then waits for it.
+///
+/// A guest that runs past an epoch tick yields. On a runtime's task that
+/// yield goes through tokio, which puts the task at the back of the queue
+/// (a plain self-wake would land in the worker's LIFO slot and run the same
+/// guest again at once). A thread blocked on the call has no queue to go
+/// back to: on a single-threaded worker tokio would defer the wake-up to
+/// that worker's own scheduler, which cannot run until the call returns, so
+/// the call would stall until its deadline. Here the yield wakes itself.
+pub struct PollingInPlace {
+    was: bool,
+}
+
+impl PollingInPlace {
+    pub fn enter() -> Self {
+        PollingInPlace {
+            was: IN_PLACE.replace(true),
+        }
+    }
+}
+
+impl Drop for PollingInPlace {
+    fn drop(&mut self) {
+        IN_PLACE.set(self.was);
+    }
+}
+
+/// What a running guest awaits at an epoch tick before it goes on.
+pub(crate) fn tick_yield() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    if IN_PLACE.get() {
+        Box::pin(SelfWakingYield { yielded: false })
+    } else {
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+/// Pending once, having woken itself; ready when polled again.
+struct SelfWakingYield {
+    yielded: bool,
+}
+
+impl Future for SelfWakingYield {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 /// The ticker thread; stopped and joined when dropped.
 pub(crate) struct Ticker {
     clock: Arc<EpochClock>,
@@ -184,6 +248,30 @@ mod tests {
             );
         }
         drop(ticker);
+    }
+
+    /// Blocking on a call from a single-threaded runtime's task, as
+    /// Pingora's body hook does without work stealing: a tick's yield
+    /// through tokio would be deferred to that runtime, which is blocked.
+    #[test]
+    fn a_yield_in_place_wakes_itself_where_tokio_would_defer_it() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let worker = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            worker.block_on(async {
+                let _in_place = PollingInPlace::enter();
+                futures::executor::block_on(tick_yield());
+                done.send(()).ok();
+            });
+        });
+        assert_eq!(
+            finished.recv_timeout(Duration::from_secs(10)),
+            Ok(()),
+            "the yield never woke"
+        );
+        assert!(!IN_PLACE.get(), "only the blocking thread is marked");
     }
 
     #[test]

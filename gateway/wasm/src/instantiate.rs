@@ -76,18 +76,13 @@ fn new_store(filter: &LoadedFilter) -> Result<Store<HostState>, StartError> {
     let mut store = Store::new(&filter.engine, state);
     store.limiter(|state| &mut state.limits);
     // At every epoch tick a running guest either yields to the runtime
-    // (other requests on this thread get their turn) or, past its
-    // deadline, traps. Tokio's own yield puts the task at the back of the
-    // queue; a plain self-wake would land in the worker's LIFO slot and
-    // run the same guest again at once.
+    // (other requests on this thread get their turn; see `tick_yield`) or,
+    // past its deadline, traps.
     store.epoch_deadline_callback(|ctx| {
         if Instant::now() >= ctx.data().deadline {
             Err(wasmtime::Trap::Interrupt.into())
         } else {
-            Ok(UpdateDeadline::YieldCustom(
-                1,
-                Box::pin(tokio::task::yield_now()),
-            ))
+            Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()))
         }
     });
     Ok(store)

@@ -39,6 +39,7 @@ mod view;
 mod wasi;
 
 pub use capabilities::Capabilities;
+pub use epoch::PollingInPlace;
 pub use error::{CallError, LoadError};
 pub use filter::{FilterSpec, LoadedFilter};
 pub use gate::{BreakerState, GateStats};

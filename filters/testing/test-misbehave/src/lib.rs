@@ -7,7 +7,9 @@
 //!
 //! With `config: { body_phase: true }` it also takes the response body:
 //! `x-misbehave-body: sleep` waits 20 ms (a WASI clock wait, so the call
-//! suspends) and then replaces the body with `slept`; `loop` spins.
+//! suspends) and then replaces the body with `slept`; `busy` computes for
+//! 20 ms (past several epoch ticks, so the call yields) and replaces it with
+//! `computed`; `loop` spins.
 
 use std::hint::black_box;
 
@@ -52,6 +54,14 @@ impl Filter for Misbehave {
             Some("sleep") => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
                 ResponseBodyDecision::Replace(b"slept".to_vec())
+            }
+            Some("busy") => {
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(20);
+                let mut n: u64 = 0;
+                while std::time::Instant::now() < until {
+                    n = black_box(n.wrapping_add(1));
+                }
+                ResponseBodyDecision::Replace(b"computed".to_vec())
             }
             Some("loop") => {
                 let mut n: u64 = 0;
