@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use weir_tests::{Gateway, client, filter_wasm, free_port, wait_until};
+use weir_tests::{Gateway, client, filter_wasm, free_port, metrics_text, wait_until};
 
 use crate::config;
 
@@ -59,15 +59,9 @@ impl HeldUpstream {
     }
 }
 
+/// The value of the unlabelled series `name`.
 async fn scrape(admin_port: u16, name: &str) -> Option<f64> {
-    let text = client()
-        .get(format!("http://127.0.0.1:{admin_port}/metrics"))
-        .send()
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(admin_port).await;
     text.lines()
         .find(|line| line.split([' ', '{']).next() == Some(name))
         .and_then(|line| line.rsplit(' ').next()?.parse().ok())
@@ -115,14 +109,7 @@ async fn when_every_instance_slot_is_taken_the_filter_is_refused_not_the_gateway
         2,
         "it never went upstream"
     );
-    let metrics = client()
-        .get(format!("http://127.0.0.1:{admin_port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(admin_port).await;
     assert!(
         metrics.contains(
             "weir_filter_failures_total{filter=\"both\",kind=\"no_instance_slot\",phase=\"request_headers\"} 1"

@@ -68,6 +68,18 @@ pub async fn admin_config(admin_port: u16) -> serde_json::Value {
         .expect("admin JSON")
 }
 
+/// `GET /metrics` of the admin listener on `admin_port`: the Prometheus text.
+pub async fn metrics_text(admin_port: u16) -> String {
+    client()
+        .get(format!("http://127.0.0.1:{admin_port}/metrics"))
+        .send()
+        .await
+        .expect("admin endpoint answers /metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
 /// `POST /admin/reload` on the admin listener at `admin_port`: the status
 /// (200 applied, 422 refused) and the JSON outcome.
 pub async fn admin_reload(admin_port: u16) -> (u16, serde_json::Value) {

@@ -116,14 +116,7 @@ pub fn last_request(generation: u64) -> MixRequest {
 /// `weir_config_last_reload_duration_seconds` from the admin listener's
 /// `/metrics`.
 pub async fn last_reload_seconds(admin: u16) -> f64 {
-    let text = client()
-        .get(format!("http://127.0.0.1:{admin}/metrics"))
-        .send()
-        .await
-        .expect("admin answers /metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let text = crate::metrics_text(admin).await;
     text.lines()
         .find_map(|l| l.strip_prefix("weir_config_last_reload_duration_seconds "))
         .and_then(|v| v.trim().parse().ok())

@@ -157,6 +157,15 @@ pub fn hop_by_hop_names(headers: &HeaderMap, upgrade: bool) -> Vec<HeaderName> {
 mod tests {
     use super::*;
 
+    fn sorted_names(headers: &HeaderMap, upgrade: bool) -> Vec<String> {
+        let mut names: Vec<String> = hop_by_hop_names(headers, upgrade)
+            .iter()
+            .map(HeaderName::to_string)
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
     fn connection_named_headers_are_removed() {
         let mut h = HeaderMap::new();
@@ -164,11 +173,7 @@ mod tests {
         h.insert("x-secret", "1".parse().unwrap());
         h.insert("keep-alive", "timeout=5".parse().unwrap());
         h.insert("x-kept", "1".parse().unwrap());
-        let mut names: Vec<String> = hop_by_hop_names(&h, false)
-            .iter()
-            .map(HeaderName::to_string)
-            .collect();
-        names.sort();
+        let names = sorted_names(&h, false);
         assert_eq!(names, ["connection", "keep-alive", "x-secret"]);
     }
 
@@ -180,21 +185,13 @@ mod tests {
         h.append("te", "gzip".parse().unwrap());
         h.insert("upgrade", "websocket".parse().unwrap());
         h.insert("proxy-authorization", "Basic eA==".parse().unwrap());
-        let mut names: Vec<String> = hop_by_hop_names(&h, false)
-            .iter()
-            .map(HeaderName::to_string)
-            .collect();
-        names.sort();
+        let names = sorted_names(&h, false);
         assert_eq!(
             names,
             ["connection", "proxy-authorization", "te", "upgrade"]
         );
         // An upgrade keeps Connection and Upgrade, not what Connection names.
-        let mut names: Vec<String> = hop_by_hop_names(&h, true)
-            .iter()
-            .map(HeaderName::to_string)
-            .collect();
-        names.sort();
+        let names = sorted_names(&h, true);
         assert_eq!(names, ["proxy-authorization", "te"]);
     }
 

@@ -168,14 +168,7 @@ async fn response_edits_without_renames_land_on_whatever_answers() {
     // Edited early, the response cost `early` no response-headers call; the
     // filter with a rename still takes one. (A phase's call series exists
     // only for filters that declared the phase.)
-    let metrics = client()
-        .get(format!("http://127.0.0.1:{admin_port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = weir_tests::metrics_text(admin_port).await;
     let calls = |filter: &str, phase: &str| {
         metrics.lines().any(|line| {
             line.starts_with("weir_filter_call_duration_seconds_count{")
