@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per request of bare Pingora and weir (W1; W1 with metrics and
 # the JSON access log; W2, the built-in chain, beside the same route without
-# filters), counted by valgrind's callgrind: unlike CPU time on a shared
+# filters; W1's route behind three no-op filters, the floor under any
+# chain), counted by valgrind's callgrind: unlike CPU time on a shared
 # machine, the count is the same from run to run, so a change to the request
 # path shows as a number, not as noise. Not part of CI.
 #
@@ -213,6 +214,25 @@ port=$(free_port)
 weir_config "$w2_sections" "    filters: [auth, limit, tag]" >"$work/w2.yaml"
 w2=$(count w2 "$bin/weir" run --config "$work/w2.yaml")
 
+# The floor under any chain: the no-op filter (filters/testing/test-noop),
+# which calls nothing in weir, three times on W1's route: in the request
+# phase only, then in the request and the response phase (the route of
+# three filters on request and response headers). Each config loads only
+# the filters its route runs: every loaded filter keeps an instance.
+noop_filters() {
+  echo "filters:"
+  for name in noop1 noop2 noop3; do
+    echo "  $name: { module: $filters/test_noop.wasm, config: { phases: [$1] } }"
+  done
+}
+port=$(free_port)
+weir_config "$(noop_filters request-headers)" "    filters: [noop1, noop2, noop3]" >"$work/noop3.yaml"
+"$bin/weir" check --config "$work/noop3.yaml" >/dev/null
+noop3=$(count noop3 "$bin/weir" run --config "$work/noop3.yaml")
+port=$(free_port)
+weir_config "$(noop_filters "request-headers, response-headers")" "    filters: [noop1, noop2, noop3]" >"$work/noop3-both.yaml"
+noop3_both=$(count noop3-both "$bin/weir" run --config "$work/noop3-both.yaml")
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo "Instructions per request, callgrind, $requests requests on one connection, 512 B responses ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD)):"
 echo
@@ -223,3 +243,5 @@ echo "| weir W1 | $w1 | $(ratio "$w1" "$bare") |"
 echo "| weir W1, metrics + JSON access log | $observed | $(ratio "$observed" "$bare") |"
 echo "| weir, W2's route without its filters (loaded) | $w2_plain | $(ratio "$w2_plain" "$bare") |"
 echo "| weir W2: jwt-auth + rate-limit + headers | $w2 | $(ratio "$w2" "$bare"); $(ratio "$w2" "$w2_plain")× the route without filters |"
+echo "| weir W1's route behind three no-op filters, request phase | $noop3 | $(ratio "$noop3" "$bare"); $(ratio "$noop3" "$w1")× W1 |"
+echo "| weir W1's route behind three no-op filters, request and response phases | $noop3_both | $(ratio "$noop3_both" "$bare"); $(ratio "$noop3_both" "$w1")× W1 |"

@@ -166,6 +166,39 @@ async fn a_new_trace_is_exported_with_a_span_per_filter_phase() {
     assert_eq!(phases, ["request_headers", "response_headers"]);
 }
 
+/// weir's trace entries in the context bag are written only when a filter
+/// asks for one: what it reads is what the upstream is sent, with tracing
+/// export off too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_reads_the_traceparent_weir_sends_upstream() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&config(&format!(
+        "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\n\
+         filters:\n  reader:\n    module: {}\n    config: {{ mode: get, key: traceparent, to_header: x-context-traceparent }}\n\
+         routes:\n  - name: api\n    match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [reader]\n",
+        up.address(),
+        filter_wasm("test-context").display(),
+    )));
+    let client_trace = "0af7651916cd43dd8448eb211c80319c";
+    for continued in [false, true] {
+        let mut request = client().get(gw.url("/hello"));
+        if continued {
+            request = request.header(
+                "traceparent",
+                format!("00-{client_trace}-b7ad6b7169203331-01"),
+            );
+        }
+        let resp = request.send().await.unwrap();
+        let seen_by_filter = resp.headers()["x-context-traceparent"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (trace_id, parent, flags) = sent_upstream(resp).await;
+        assert_eq!(seen_by_filter, format!("00-{trace_id}-{parent}-{flags}"));
+        assert_eq!(continued, trace_id == client_trace, "{seen_by_filter}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_trace_is_continued_and_an_invalid_one_replaced() {
     let mut otlp = Receiver::start().await;

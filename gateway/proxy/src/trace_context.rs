@@ -163,9 +163,18 @@ pub const CONTEXT_TRACEPARENT: &str = "traceparent";
 /// calls when the request's spans are exported.
 pub(crate) fn start_chain(run: &mut crate::chain::ChainRun, trace: Option<&TraceContext>) {
     let Some(trace) = trace else { return };
-    let context = &mut run.exchange.context;
-    context.insert(CONTEXT_TRACE_ID.to_owned(), trace.trace_id_hex());
-    context.insert(CONTEXT_TRACEPARENT.to_owned(), trace.traceparent());
+    // Written when a filter first asks for them: most chains never do.
+    let ids = TraceContext {
+        tracestate: None,
+        parent_span_id: None,
+        ..*trace
+    };
+    run.exchange
+        .context
+        .defer(&[CONTEXT_TRACE_ID, CONTEXT_TRACEPARENT], move |context| {
+            context.insert(CONTEXT_TRACE_ID.to_owned(), ids.trace_id_hex());
+            context.insert(CONTEXT_TRACEPARENT.to_owned(), ids.traceparent());
+        });
     if crate::otel::recording(trace) {
         run.trace = Some(Vec::new());
     }

@@ -22,6 +22,7 @@
 mod bindings;
 mod cache;
 mod capabilities;
+mod context_bag;
 mod crypto;
 mod epoch;
 mod error;
@@ -39,6 +40,7 @@ mod view;
 mod wasi;
 
 pub use capabilities::Capabilities;
+pub use context_bag::ContextBag;
 pub use epoch::PollingInPlace;
 pub use error::{CallError, LoadError};
 pub use filter::{FilterSpec, LoadedFilter};
@@ -46,7 +48,7 @@ pub use gate::{BreakerState, GateStats};
 pub use host::{HostOptions, WasmHost};
 pub use instance::{CallTiming, FilterInstance};
 pub use types::{
-    ContextBag, Decision, FilterLimits, FilterResponse, Isolation, LogInfo, OnError, Phases,
+    Decision, FilterLimits, FilterResponse, Isolation, LogInfo, OnError, Phases,
     RequestBodyDecision, ResponseBodyDecision,
 };
 pub use view::{Exchange, HeaderEdit, RequestView, ResponseView, apply_edits};

@@ -1,11 +1,7 @@
 //! Host-side types of the contract: what the proxy passes in and gets back.
 //! They mirror `wit/filter.wit` without leaking generated bindings.
 
-use std::collections::HashMap;
 use std::time::Duration;
-
-/// The per-request bag that filters of one chain share (`weir:filter/context`).
-pub type ContextBag = HashMap<String, String>;
 
 /// The phases a filter asked for in `init`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-use crate::types::ContextBag;
+use crate::context_bag::ContextBag;
 
 /// One header change made by a filter, in the order it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,13 @@
 //! response a filter answered with goes through the response-headers phase
 //! but not the body phase, as in the proxy.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use weir_proxy::chain::{ChainRun, Outcome};
-use weir_wasm::{ContextBag, FilterResponse, LogInfo, RequestView, ResponseView};
+use weir_wasm::{FilterResponse, LogInfo, RequestView, ResponseView};
 
 use super::fixture::{Case, DecisionKind};
 use super::target::Loaded;
@@ -41,7 +42,7 @@ pub struct Observed {
     /// None when no request went upstream.
     pub upstream_request: Option<SentRequest>,
     pub response: SentResponse,
-    pub context: ContextBag,
+    pub context: HashMap<String, String>,
 }
 
 /// A response that did not come from the upstream.
@@ -139,7 +140,7 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
         failure,
         upstream_request,
         response,
-        context: run.exchange.context.clone(),
+        context: std::mem::take(&mut run.exchange.context).into_entries(),
     })
 }
 
