@@ -68,7 +68,8 @@ impl TraceContext {
 
     /// `00-<trace id>-<weir's span id>-<flags>`: what the upstream gets.
     pub fn traceparent(&self) -> String {
-        // Formatted into bytes: two per request (upstream and context bag).
+        // Formatted into bytes: once per request for the upstream, and again
+        // when a filter reads it from the context bag.
         let mut out = *b"00-________________________________-________________-__";
         let (trace, rest) = out[3..].split_at_mut(32);
         hex::encode_to_slice(self.trace_id, trace).expect("32 digits");
