@@ -5,6 +5,10 @@
 //! - `parse`: YAML to per-item file types, errors with paths and lines;
 //! - `check`: defaults, validation, references, route order;
 //! - `model`: the validated [`Config`] the rest of weir uses.
+//!
+//! `schema`, `model` and `check` have one submodule per section, named alike
+//! (`schema/routes.rs`, `model/routes.rs`, `check/routes.rs`); the sections
+//! themselves are listed once, in `schema::Section`.
 
 mod check;
 mod error;

@@ -1,14 +1,15 @@
 //! Checks of the `access_log` section.
 
-use super::Checker;
+use super::checker::Checker;
 use crate::model::*;
 use crate::parse::ConfigPath;
+use crate::schema::Section;
 
 pub(super) fn access_log(c: &mut Checker) -> AccessLog {
     let Some(file) = c.doc.access_log.as_ref() else {
         return AccessLog::default();
     };
-    let path = ConfigPath::default().key("access_log");
+    let path = ConfigPath::section(Section::AccessLog);
     let defaults = AccessLog::default();
     let fields = file.fields.clone().unwrap_or(defaults.fields);
     if fields.is_empty() {

@@ -2,15 +2,16 @@
 
 use std::time::Duration;
 
-use super::Checker;
+use super::checker::Checker;
 use crate::model::*;
 use crate::parse::ConfigPath;
+use crate::schema::Section;
 
 pub(super) fn tracing(c: &mut Checker) -> Tracing {
     let Some(file) = c.doc.tracing.as_ref() else {
         return Tracing::default();
     };
-    let path = ConfigPath::default().key("tracing");
+    let path = ConfigPath::section(Section::Tracing);
     let service_name = file.service_name.clone().unwrap_or_else(|| "weir".into());
     if service_name.is_empty() {
         c.error(&path.key("service_name"), "must not be empty");

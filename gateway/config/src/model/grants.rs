@@ -1,12 +1,58 @@
-//! Behaviour of the capability types: origins (parse, match, display) and the
-//! redacted `Debug` of a Redis store.
+//! The validated `grants` of a filter (`filters.<name>.grants`), and the
+//! behaviour of an allowed origin: parse, match, display.
 
 use std::fmt;
 use std::net::Ipv6Addr;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
-use super::{HostMatch, Origin, RedisStore};
-use crate::check::host_match;
+use super::routes::{HostMatch, host_match};
+
+/// What a filter may use beyond the request; everything else is denied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grants {
+    /// Names of stores in `Config::key_value`. `Some(empty)`: listed with no
+    /// name, which consents to a filter importing the capability while
+    /// granting it nothing (`None`: such a filter is refused).
+    pub key_value: Option<Vec<String>>,
+    /// Names of secrets in `Config::secrets`; `Some(empty)` as above.
+    pub secrets: Option<Vec<String>>,
+    pub http: Option<HttpGrant>,
+    pub files: Option<FilesGrant>,
+}
+
+/// Outbound HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpGrant {
+    /// Requests go only to these origins; at least one.
+    pub allow: Vec<Origin>,
+    pub connect_timeout: Duration,
+    /// Until the response's first byte.
+    pub timeout: Duration,
+    /// Response body cap.
+    pub max_response_bytes: u64,
+}
+
+/// An origin a filter may call; parsed, matched and displayed in `model/grants.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Lower-case; `*.example.com` for a wildcard; an IPv6 address without brackets.
+    pub host: String,
+    /// As written, or 80/443 from the scheme.
+    pub port: u16,
+}
+
+/// A read-only directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilesGrant {
+    /// Resolved against the config file's directory; an existing directory.
+    pub path: PathBuf,
+    /// Where the filter sees it; absolute.
+    pub mount: String,
+}
 
 fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
@@ -132,43 +178,9 @@ impl fmt::Display for Origin {
     }
 }
 
-/// The URL with the password of its user info replaced by `***` (or the
-/// whole user info, when it has no `:`): for messages and `Debug`.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = match userinfo.split_once(':') {
-                Some((user, _)) => format!("{user}:***"),
-                None => "***".to_owned(),
-            };
-            format!("{scheme}://{user}@{host}{tail}")
-        }
-        None => url.to_owned(),
-    }
-}
-
-impl fmt::Debug for RedisStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("url", &redact_url(&self.url))
-            .field("pool_size", &self.pool_size)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("command_timeout", &self.command_timeout)
-            .field("key_prefix", &self.key_prefix)
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Secret, SecretSource, SecretValue};
-    use std::time::Duration;
 
     fn origin(text: &str) -> Origin {
         text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -280,37 +292,5 @@ mod tests {
             assert_eq!(origin(text).to_string(), shown);
             assert_eq!(origin(shown), origin(text), "display parses back");
         }
-    }
-
-    #[test]
-    fn redis_passwords_are_redacted() {
-        assert_eq!(redact_url("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
-        assert_eq!(redact_url("rediss://u:p@ss@h"), "rediss://u:***@h");
-        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
-        assert_eq!(redact_url("redis://h/0?x=a@b"), "redis://h/0?x=a@b");
-        assert_eq!(redact_url("no scheme"), "no scheme");
-        let store = RedisStore {
-            url: "redis://user:hunter2@h:6379".into(),
-            pool_size: 4,
-            connect_timeout: Duration::from_secs(1),
-            command_timeout: Duration::from_millis(100),
-            key_prefix: "weir:x:".into(),
-        };
-        let debug = format!("{store:?}");
-        assert!(!debug.contains("hunter2"), "{debug}");
-        assert!(debug.contains("redis://user:***@h:6379"), "{debug}");
-    }
-
-    #[test]
-    fn secret_values_are_never_debug_printed() {
-        let secret = Secret {
-            name: "k".into(),
-            source: SecretSource::Env("K".into()),
-            value: SecretValue(b"hunter2".to_vec()),
-        };
-        let debug = format!("{secret:?} {secret:#?}");
-        assert!(!debug.contains("hunter2"), "{debug}");
-        assert!(!debug.contains("104, 117"), "no byte list either: {debug}");
-        assert!(debug.contains("SecretValue(<7 bytes>)"), "{debug}");
     }
 }

@@ -3,7 +3,6 @@
 //! one bad route does not hide the errors in the next.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::num::IntErrorKind;
 
 use marked_yaml::Node;
@@ -12,81 +11,17 @@ use serde::de::DeserializeOwned;
 use crate::error::ConfigError;
 use crate::schema::{
     AccessLogFile, AdminFile, FilterFile, KvStoreFile, ListenerFile, RouteFile, SecretFile,
-    ServerFile, TracingFile, UpstreamFile,
+    Section, ServerFile, TracingFile, UpstreamFile,
 };
 
-/// A dotted path into the document: `routes[0].match.path`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigPath(Vec<Segment>);
+mod path;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-impl ConfigPath {
-    pub fn key(&self, key: &str) -> ConfigPath {
-        let mut next = self.clone();
-        next.0.push(Segment::Key(key.to_owned()));
-        next
-    }
-
-    pub fn index(&self, index: usize) -> ConfigPath {
-        let mut next = self.clone();
-        next.0.push(Segment::Index(index));
-        next
-    }
-
-    fn join(&self, rest: &ConfigPath) -> ConfigPath {
-        let mut next = self.clone();
-        next.0.extend(rest.0.iter().cloned());
-        next
-    }
-
-    /// A path as serde-path renders it (`limits.memory`, `targets[1].weight`);
-    /// stops at a segment serde could not name (`?`).
-    fn from_rendered(rendered: &str) -> ConfigPath {
-        let mut next = ConfigPath::default();
-        for part in rendered.split('.') {
-            let (key, mut indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
-            if key == "?" {
-                break;
-            }
-            if !key.is_empty() {
-                next.0.push(Segment::Key(key.to_owned()));
-            }
-            while let Some((index, rest)) = indexes
-                .strip_prefix('[')
-                .and_then(|s| s.split_once(']'))
-                .and_then(|(i, rest)| Some((i.parse().ok()?, rest)))
-            {
-                next.0.push(Segment::Index(index));
-                indexes = rest;
-            }
-        }
-        next
-    }
-}
-
-impl fmt::Display for ConfigPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("<document>");
-        }
-        for (i, segment) in self.0.iter().enumerate() {
-            match segment {
-                Segment::Key(key) if i == 0 => write!(f, "{key}")?,
-                Segment::Key(key) => write!(f, ".{key}")?,
-                Segment::Index(index) => write!(f, "[{index}]")?,
-            }
-        }
-        Ok(())
-    }
-}
+use path::node_line;
+pub use path::{ConfigPath, line_of, node_at};
 
 /// The parsed document: the node tree (for lines and filter configs) and
-/// each section's items.
+/// each section's items (`parse_document` fills one field or two per
+/// [`Section`], matching on it exhaustively).
 pub struct Document {
     pub root: Node,
     pub server: Option<ServerFile>,
@@ -110,20 +45,6 @@ pub struct Document {
     pub access_log: Option<AccessLogFile>,
     pub tracing: Option<TracingFile>,
 }
-
-const SECTIONS: &[&str] = &[
-    "server",
-    "listeners",
-    "upstreams",
-    "key_value",
-    "secrets",
-    "filters",
-    "global_filters",
-    "routes",
-    "admin",
-    "access_log",
-    "tracing",
-];
 
 /// Parses the document; item-level errors go to `errors`, a YAML syntax error
 /// ends parsing.
@@ -169,13 +90,28 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
     let top = ConfigPath::default();
     for (key, node) in mapping.iter() {
         let path = top.key(key.as_str());
-        match key.as_str() {
-            "server" => doc.server = item(node, &path, errors),
-            "admin" => doc.admin = item(node, &path, errors),
-            "access_log" => doc.access_log = item(node, &path, errors),
-            "tracing" => doc.tracing = item(node, &path, errors),
-            "global_filters" => doc.global_filters = item(node, &path, errors).unwrap_or_default(),
-            "listeners" => {
+        let Some(section) = Section::from_name(key.as_str()) else {
+            let names: Vec<&str> = Section::ALL.iter().map(|s| s.name()).collect();
+            errors.push(error_at(
+                &path,
+                key.span().start().map(|m| m.line()),
+                &format!(
+                    "unknown section `{}`, expected one of {}",
+                    key.as_str(),
+                    names.join(", ")
+                ),
+            ));
+            continue;
+        };
+        match section {
+            Section::Server => doc.server = item(node, &path, errors),
+            Section::Admin => doc.admin = item(node, &path, errors),
+            Section::AccessLog => doc.access_log = item(node, &path, errors),
+            Section::Tracing => doc.tracing = item(node, &path, errors),
+            Section::GlobalFilters => {
+                doc.global_filters = item(node, &path, errors).unwrap_or_default()
+            }
+            Section::Listeners => {
                 for (i, node) in sequence(node, &path, errors) {
                     let path = path.index(i);
                     if let Some(listener) = item(node, &path, errors) {
@@ -183,7 +119,7 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
                     }
                 }
             }
-            "routes" => {
+            Section::Routes => {
                 for (i, node) in sequence(node, &path, errors) {
                     let path = path.index(i);
                     if let Some(route) = item(node, &path, errors) {
@@ -191,22 +127,24 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
                     }
                 }
             }
-            "upstreams" => named_items(
+            Section::Upstreams => named_items(
                 node,
                 &path,
                 errors,
                 &mut doc.upstream_names,
                 &mut doc.upstreams,
             ),
-            "filters" => named_items(node, &path, errors, &mut doc.filter_names, &mut doc.filters),
-            "key_value" => named_items(
+            Section::Filters => {
+                named_items(node, &path, errors, &mut doc.filter_names, &mut doc.filters)
+            }
+            Section::KeyValue => named_items(
                 node,
                 &path,
                 errors,
                 &mut doc.key_value_names,
                 &mut doc.key_value,
             ),
-            "secrets" => {
+            Section::Secrets => {
                 for (name, node) in named(node, &path, errors) {
                     doc.secret_names.insert(name.clone());
                     let path = path.key(&name);
@@ -223,21 +161,13 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
                     }
                 }
             }
-            other => errors.push(error_at(
-                &path,
-                key.span().start().map(|m| m.line()),
-                &format!(
-                    "unknown section `{other}`, expected one of {}",
-                    SECTIONS.join(", ")
-                ),
-            )),
         }
     }
     // Listeners written but broken have their own errors; this is for none at all.
-    let listeners = mapping.get_node("listeners");
+    let listeners = mapping.get_node(Section::Listeners.name());
     if listeners.is_none_or(|n| is_empty(n) || n.as_sequence().is_some_and(|s| s.is_empty())) {
         errors.push(error_at(
-            &top.key("listeners"),
+            &ConfigPath::section(Section::Listeners),
             listeners.map_or_else(|| node_line(&root), node_line),
             "at least one listener is required",
         ));
@@ -262,10 +192,6 @@ fn named_items<T: DeserializeOwned>(
             items.push((path, name, item));
         }
     }
-}
-
-fn node_line(node: &Node) -> Option<usize> {
-    node.span().start().map(|m| m.line())
 }
 
 /// A key written with no value (`upstreams:`): YAML's empty null.
@@ -414,40 +340,6 @@ fn load_error(err: &marked_yaml::LoadError) -> ConfigError {
     }
 }
 
-/// The line of the node at `path`, or of its nearest ancestor that exists.
-pub fn line_of(root: &Node, path: &ConfigPath) -> Option<usize> {
-    let mut node = root;
-    let mut best = node_line(node);
-    for segment in &path.0 {
-        let next = match (segment, node) {
-            (Segment::Key(key), Node::Mapping(map)) => map.get_node(key),
-            (Segment::Index(i), Node::Sequence(seq)) => seq.get_node(*i),
-            _ => None,
-        };
-        match next {
-            Some(next) => {
-                node = next;
-                best = node_line(node).or(best);
-            }
-            None => break,
-        }
-    }
-    best
-}
-
-/// The node at `path`, if it exists.
-pub fn node_at<'a>(root: &'a Node, path: &ConfigPath) -> Option<&'a Node> {
-    let mut node = root;
-    for segment in &path.0 {
-        node = match (segment, node) {
-            (Segment::Key(key), Node::Mapping(map)) => map.get_node(key)?,
-            (Segment::Index(i), Node::Sequence(seq)) => seq.get_node(*i)?,
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
 /// A YAML value as JSON, with YAML's plain-scalar typing: unquoted `true`,
 /// `42`, `1.5`, `null` become booleans, numbers and null; quoted ones stay strings.
 pub fn to_json(node: &Node) -> serde_json::Value {
@@ -485,43 +377,6 @@ pub fn to_json(node: &Node) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_display_dotted() {
-        let path = ConfigPath::default()
-            .key("upstreams")
-            .key("users")
-            .key("targets")
-            .index(1)
-            .key("address");
-        assert_eq!(path.to_string(), "upstreams.users.targets[1].address");
-        assert_eq!(ConfigPath::default().to_string(), "<document>");
-    }
-
-    #[test]
-    fn serde_paths_are_read_back() {
-        let path = ConfigPath::default().key("routes").index(0);
-        let rendered = ConfigPath::from_rendered("match.headers[2].name");
-        assert_eq!(
-            path.join(&rendered).to_string(),
-            "routes[0].match.headers[2].name"
-        );
-        assert_eq!(ConfigPath::from_rendered("[3]").to_string(), "[3]");
-        assert_eq!(
-            ConfigPath::from_rendered("limits.?.x").to_string(),
-            "limits"
-        );
-        assert_eq!(ConfigPath::from_rendered(""), ConfigPath::default());
-    }
-
-    #[test]
-    fn lines_fall_back_to_the_nearest_ancestor() {
-        let root = marked_yaml::parse_yaml(0, "a:\n  b:\n    - x\n    - y\n").unwrap();
-        let a = ConfigPath::default().key("a");
-        assert_eq!(line_of(&root, &a.key("b").index(1)), Some(4));
-        assert_eq!(line_of(&root, &a.key("b").index(9)), Some(3));
-        assert_eq!(line_of(&root, &a.key("missing")), Some(2));
-    }
 
     #[test]
     fn yaml_to_json_keeps_quoted_scalars_as_strings() {
