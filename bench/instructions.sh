@@ -6,11 +6,14 @@
 # machine, the count is the same from run to run, so a change to the request
 # path shows as a number, not as noise. Not part of CI.
 #
-#   bench/instructions.sh [--requests N] [--keep DIR]
+#   bench/instructions.sh [--requests N] [--keep DIR] [--baseline WEIR]
 #
-#   --requests N  requests counted per proxy (default 2000)
-#   --keep DIR    keep the callgrind files in DIR (callgrind_annotate
-#                 DIR/w1.callgrind.1 shows where the instructions go)
+#   --requests N       requests counted per proxy (default 2000)
+#   --keep DIR         keep the callgrind files in DIR (callgrind_annotate
+#                      DIR/w1.callgrind.1 shows where the instructions go)
+#   --baseline WEIR    also count another weir binary (an earlier commit's,
+#                      copied aside) on the same rows, in the same run, and
+#                      print both side by side
 #
 # Each proxy runs alone under callgrind, one worker thread, in front of
 # demo-upstream; a client sends 200 requests to warm it, then N more on one
@@ -24,11 +27,13 @@ cd "$(dirname "$0")/.."
 
 requests=2000
 keep=
+baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
     --requests) requests="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    *) echo "usage: bench/instructions.sh [--requests N] [--keep DIR]" >&2; exit 2 ;;
+    --baseline) baseline="$2"; shift 2 ;;
+    *) echo "usage: bench/instructions.sh [--requests N] [--keep DIR] [--baseline WEIR]" >&2; exit 2 ;;
   esac
 done
 
@@ -159,22 +164,6 @@ $2
 YAML
 }
 
-port=$(free_port)
-bare=$(count bare "$bin/pingora-bare" "127.0.0.1:$port" "127.0.0.1:$upstream_port")
-
-port=$(free_port)
-weir_config "" "" >"$work/w1.yaml"
-w1=$(count w1 "$bin/weir" run --config "$work/w1.yaml")
-
-port=$(free_port)
-admin=$(free_port)
-weir_config "admin:
-  address: 127.0.0.1:$admin
-access_log:
-  format: json
-  path: $work/access.log" "" >"$work/observed.yaml"
-observed=$(count observed "$bin/weir" run --config "$work/observed.yaml")
-
 # W2: the route behind jwt-auth + rate-limit + headers, and the route as
 # W1 has it with the same filters loaded. `weir check` compiles the filters
 # into the cache first: compiling them under valgrind takes minutes.
@@ -206,14 +195,6 @@ filters:
       response: { set: { x-served-by: weir } }
 YAML
 )
-port=$(free_port)
-weir_config "$w2_sections" "" >"$work/w2-plain.yaml"
-"$bin/weir" check --config "$work/w2-plain.yaml" >/dev/null
-w2_plain=$(count w2-plain "$bin/weir" run --config "$work/w2-plain.yaml")
-port=$(free_port)
-weir_config "$w2_sections" "    filters: [auth, limit, tag]" >"$work/w2.yaml"
-w2=$(count w2 "$bin/weir" run --config "$work/w2.yaml")
-
 # The floor under any chain: the no-op filter (filters/testing/test-noop),
 # which calls nothing in weir, three times on W1's route: in the request
 # phase only, then in the request and the response phase (the route of
@@ -225,13 +206,52 @@ noop_filters() {
     echo "  $name: { module: $filters/test_noop.wasm, config: { phases: [$1] } }"
   done
 }
+
+# weir_rows WEIR TAG: the weir rows (W1, observed, W2's route without and
+# with its filters, three no-op filters in one and in two phases) for the
+# binary WEIR, as one line of counts.
+weir_rows() {
+  local weir=$1 tag=$2
+  port=$(free_port)
+  weir_config "" "" >"$work/w1.yaml"
+  local w1 observed w2_plain w2 noop3 noop3_both
+  w1=$(count "$tag-w1" "$weir" run --config "$work/w1.yaml")
+
+  port=$(free_port)
+  admin=$(free_port)
+  weir_config "admin:
+  address: 127.0.0.1:$admin
+access_log:
+  format: json
+  path: $work/access.log" "" >"$work/observed.yaml"
+  observed=$(count "$tag-observed" "$weir" run --config "$work/observed.yaml")
+
+  port=$(free_port)
+  weir_config "$w2_sections" "" >"$work/w2-plain.yaml"
+  "$weir" check --config "$work/w2-plain.yaml" >/dev/null
+  w2_plain=$(count "$tag-w2-plain" "$weir" run --config "$work/w2-plain.yaml")
+  port=$(free_port)
+  weir_config "$w2_sections" "    filters: [auth, limit, tag]" >"$work/w2.yaml"
+  w2=$(count "$tag-w2" "$weir" run --config "$work/w2.yaml")
+
+  port=$(free_port)
+  weir_config "$(noop_filters request-headers)" "    filters: [noop1, noop2, noop3]" >"$work/noop3.yaml"
+  "$weir" check --config "$work/noop3.yaml" >/dev/null
+  noop3=$(count "$tag-noop3" "$weir" run --config "$work/noop3.yaml")
+  port=$(free_port)
+  weir_config "$(noop_filters "request-headers, response-headers")" "    filters: [noop1, noop2, noop3]" >"$work/noop3-both.yaml"
+  noop3_both=$(count "$tag-noop3-both" "$weir" run --config "$work/noop3-both.yaml")
+  echo "$w1 $observed $w2_plain $w2 $noop3 $noop3_both"
+}
+
 port=$(free_port)
-weir_config "$(noop_filters request-headers)" "    filters: [noop1, noop2, noop3]" >"$work/noop3.yaml"
-"$bin/weir" check --config "$work/noop3.yaml" >/dev/null
-noop3=$(count noop3 "$bin/weir" run --config "$work/noop3.yaml")
-port=$(free_port)
-weir_config "$(noop_filters "request-headers, response-headers")" "    filters: [noop1, noop2, noop3]" >"$work/noop3-both.yaml"
-noop3_both=$(count noop3-both "$bin/weir" run --config "$work/noop3-both.yaml")
+bare=$(count bare "$bin/pingora-bare" "127.0.0.1:$port" "127.0.0.1:$upstream_port")
+rows=$(weir_rows "$bin/weir" w)
+read -r w1 observed w2_plain w2 noop3 noop3_both <<<"$rows"
+if [ -n "$baseline" ]; then
+  rows=$(weir_rows "$baseline" b)
+  read -r b_w1 b_observed b_w2_plain b_w2 b_noop3 b_noop3_both <<<"$rows"
+fi
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo "Instructions per request, callgrind, $requests requests on one connection, 512 B responses ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD)):"
@@ -245,3 +265,18 @@ echo "| weir, W2's route without its filters (loaded) | $w2_plain | $(ratio "$w2
 echo "| weir W2: jwt-auth + rate-limit + headers | $w2 | $(ratio "$w2" "$bare"); $(ratio "$w2" "$w2_plain")× the route without filters |"
 echo "| weir W1's route behind three no-op filters, request phase | $noop3 | $(ratio "$noop3" "$bare"); $(ratio "$noop3" "$w1")× W1 |"
 echo "| weir W1's route behind three no-op filters, request and response phases | $noop3_both | $(ratio "$noop3_both" "$bare"); $(ratio "$noop3_both" "$w1")× W1 |"
+if [ -n "$baseline" ]; then
+  echo
+  echo "Side by side with $baseline (same run):"
+  echo
+  echo "| row | baseline | this build | change |"
+  echo "|---|---|---|---|"
+  labels=("weir W1" "weir W1, metrics + JSON access log" "W2's route without its filters" "weir W2"
+    "three no-op filters, request phase" "three no-op filters, both phases")
+  read -r -a now <<<"$w1 $observed $w2_plain $w2 $noop3 $noop3_both"
+  read -r -a before <<<"$b_w1 $b_observed $b_w2_plain $b_w2 $b_noop3 $b_noop3_both"
+  for i in "${!labels[@]}"; do
+    change=$(python3 -c "print(f'{(${now[$i]} - ${before[$i]}) / ${before[$i]} * 100:+.2f}%')")
+    echo "| ${labels[$i]} | ${before[$i]} | ${now[$i]} | $change |"
+  done
+fi

@@ -10,11 +10,11 @@ use pingora::server::Server;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::services::background::background_service;
 use weir_proxy::SnapshotStore;
-use weir_proxy::admin::AdminApp;
-use weir_proxy::reload::{Reloader, content_hash};
-use weir_proxy::service::proxy_services;
+use weir_proxy::control::admin::AdminApp;
+use weir_proxy::control::health::HealthChecker;
+use weir_proxy::control::reload::{Reloader, content_hash};
+use weir_proxy::control::service::proxy_services;
 use weir_proxy::snapshot;
-use weir_proxy::upstream::HealthChecker;
 use weir_wasm::{HostOptions, WasmHost};
 
 /// How this process starts: fresh, or taking over from a running weir.
@@ -44,7 +44,11 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
             anyhow::anyhow!(
                 "cannot start with {}:\n{}",
                 path.display(),
-                errors.join("\n")
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )
         })?;
     for warning in &first.config.warnings {
@@ -91,9 +95,9 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", pid_file.display()))?;
     }
     // After bootstrap: the exporter's threads belong to this process.
-    weir_proxy::otel::install(&tracing_settings)?;
+    weir_proxy::observe::otel::install(&tracing_settings)?;
     // After bootstrap too: the writer thread belongs to this process.
-    weir_proxy::access_log::start(&access_log)?;
+    weir_proxy::observe::access_log::start(&access_log)?;
     let conf = server.configuration.clone();
 
     server.add_services(proxy_services(&conf, &listeners, &snapshots)?);
@@ -138,14 +142,16 @@ fn follow_phases(server: &Server, grace: std::time::Duration) {
                     | ExecutionPhase::GracefulTerminate
                     | ExecutionPhase::ShutdownStarted
             ) {
-                weir_proxy::drain::start();
+                weir_proxy::lifecycle::start_draining();
             }
             match phase {
                 ExecutionPhase::ShutdownGracePeriod => {
-                    std::thread::spawn(move || weir_proxy::shutdown::exit_when_idle(grace));
+                    std::thread::spawn(move || {
+                        weir_proxy::control::shutdown::exit_when_idle(grace)
+                    });
                 }
                 ExecutionPhase::ShutdownRuntimes => {
-                    weir_proxy::access_log::flush(std::time::Duration::from_secs(1));
+                    weir_proxy::observe::access_log::flush(std::time::Duration::from_secs(1));
                 }
                 _ => {}
             }

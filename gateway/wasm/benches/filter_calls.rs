@@ -15,7 +15,7 @@ mod common;
 use common::{iter_async, runtime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use weir_wasm::{
-    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, LogInfo, RequestView,
+    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, LogInfo, PhaseCall, RequestView,
     ResponseView, WasmHost,
 };
 
@@ -65,33 +65,42 @@ fn warm_calls(c: &mut Criterion) {
     let mut group = c.benchmark_group("warm_call_noop");
     group.bench_function("request_headers", |b| {
         iter_async(b, &rt, async || {
-            instance.on_request_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::RequestHeaders)
+                .await
+                .unwrap();
         })
     });
     group.bench_function("request_body_1KiB", |b| {
         iter_async(b, &rt, async || {
             instance
-                .on_request_body(&mut req, black_box(&body))
+                .call(&mut req, PhaseCall::RequestBody(black_box(&body)))
                 .await
                 .unwrap();
         })
     });
     group.bench_function("response_headers", |b| {
         iter_async(b, &rt, async || {
-            instance.on_response_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::ResponseHeaders)
+                .await
+                .unwrap();
         })
     });
     group.bench_function("response_body_1KiB", |b| {
         iter_async(b, &rt, async || {
             instance
-                .on_response_body(&mut req, black_box(&body))
+                .call(&mut req, PhaseCall::ResponseBody(black_box(&body)))
                 .await
                 .unwrap();
         })
     });
     group.bench_function("log", |b| {
         iter_async(b, &rt, async || {
-            instance.on_log(&mut req, &info).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::Log(&info))
+                .await
+                .unwrap();
         })
     });
     group.finish();
@@ -107,7 +116,10 @@ fn warm_calls(c: &mut Criterion) {
     c.bench_function("warm_call_tag/request_headers_append", |b| {
         iter_async(b, &rt, async || {
             let mut req = Exchange::new(request());
-            instance.on_request_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::RequestHeaders)
+                .await
+                .unwrap();
         })
     });
 }
@@ -121,7 +133,10 @@ fn instances(c: &mut Criterion) {
     c.bench_function("instance/pooled_checkout_and_call", |b| {
         iter_async(b, &rt, async || {
             let mut instance = pooled.checkout().await.unwrap();
-            instance.on_request_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::RequestHeaders)
+                .await
+                .unwrap();
         })
     });
 
@@ -129,7 +144,10 @@ fn instances(c: &mut Criterion) {
     c.bench_function("instance/fresh_instantiate_init_and_call", |b| {
         iter_async(b, &rt, async || {
             let mut instance = fresh.checkout().await.unwrap();
-            instance.on_request_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::RequestHeaders)
+                .await
+                .unwrap();
         })
     });
 }
@@ -155,7 +173,10 @@ fn rotation(c: &mut Criterion) {
         group.bench_function(format!("{live}_instances"), |b| {
             iter_async(b, &rt, async || {
                 let mut req = Exchange::new(request());
-                instances[next].on_request_headers(&mut req).await.unwrap();
+                instances[next]
+                    .call(&mut req, PhaseCall::RequestHeaders)
+                    .await
+                    .unwrap();
                 next = (next + 1) % live;
             })
         });

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weir_wasm::{
-    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
+    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, PhaseCall, RequestView, WasmHost,
 };
 
 struct Subject {
@@ -114,7 +114,7 @@ fn measure(subject: &Subject, cache: &Path) -> String {
     let mut instance = rt.block_on(pooled.checkout()).expect("instance");
     let warm = median_per_call(|| {
         let mut req = Exchange::new(request());
-        rt.block_on(instance.on_request_headers(&mut req))
+        rt.block_on(instance.call(&mut req, PhaseCall::RequestHeaders))
             .expect("warm call");
     });
 
@@ -124,7 +124,7 @@ fn measure(subject: &Subject, cache: &Path) -> String {
         rt.block_on(async {
             let mut instance = fresh_filter.checkout().await.expect("fresh instance");
             instance
-                .on_request_headers(&mut req)
+                .call(&mut req, PhaseCall::RequestHeaders)
                 .await
                 .expect("fresh call");
         })

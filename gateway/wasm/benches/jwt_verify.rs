@@ -28,7 +28,8 @@ use rsa::pkcs8::LineEnding;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use weir_wasm::{
-    Capabilities, Decision, Exchange, HostOptions, Isolation, LoadedFilter, RequestView, WasmHost,
+    Capabilities, Exchange, HostOptions, Isolation, LoadedFilter, PhaseCall, RequestView, Verdict,
+    WasmHost,
 };
 
 const ISSUER: &str = "https://issuer.bench";
@@ -151,7 +152,10 @@ fn verify(c: &mut Criterion) {
     wasm.bench_function("noop", |b| {
         iter_async(b, &rt, async || {
             let mut req = Exchange::new(request("x"));
-            instance.on_request_headers(&mut req).await.unwrap();
+            instance
+                .call(&mut req, PhaseCall::RequestHeaders)
+                .await
+                .unwrap();
         })
     });
     // Every call verifies (the verified-token cache off), then the same
@@ -176,8 +180,11 @@ fn verify(c: &mut Criterion) {
         wasm.bench_function(format!("{}{suffix}", case.name), |b| {
             iter_async(b, &rt, async || {
                 let mut req = Exchange::new(request(&case.token));
-                let decision = instance.on_request_headers(&mut req).await.unwrap();
-                assert!(matches!(decision, Decision::Continue), "the token verifies");
+                let decision = instance
+                    .call(&mut req, PhaseCall::RequestHeaders)
+                    .await
+                    .unwrap();
+                assert!(matches!(decision, Verdict::Continue), "the token verifies");
             })
         });
     }

@@ -1,5 +1,7 @@
 //! The one `bindgen!` of the `weir:filter` world. Everything generated stays in
-//! this crate; the rest of weir sees the types in `types.rs` and `view.rs`.
+//! this crate; the rest of weir sees the types in `types.rs`, `phase.rs` and
+//! `view.rs`. The types behind the contract's resources are defined here, so
+//! the bindings depend on nothing else in the crate.
 //!
 //! Exports are called with wasmtime's async API, so a guest that runs long
 //! yields at epoch ticks and a host call that waits on I/O suspends the
@@ -14,8 +16,18 @@ wasmtime::component::bindgen!({
     },
     exports: { default: async },
     with: {
-        "weir:filter/http.request": crate::state::RequestHandle,
-        "weir:filter/http.response": crate::state::ResponseHandle,
-        "weir:filter/key-value.store": crate::kv::KvHandle,
+        "weir:filter/http.request": RequestHandle,
+        "weir:filter/http.response": ResponseHandle,
+        "weir:filter/key-value.store": KvHandle,
     },
 });
+
+/// Type behind `weir:filter/http.request` handles.
+pub struct RequestHandle;
+/// Type behind `weir:filter/http.response` handles.
+pub struct ResponseHandle;
+
+/// Type behind `weir:filter/key-value.store` handles.
+pub struct KvHandle {
+    pub(crate) store: weir_kv::Store,
+}

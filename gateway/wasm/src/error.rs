@@ -1,4 +1,7 @@
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::store::MemoryCapExceeded;
 
 /// Why a filter could not be loaded. Reported as a config error.
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +46,9 @@ pub enum CallError {
     #[error("exceeded its memory limit")]
     MemoryLimit,
     #[error("trapped: {0}")]
-    Trap(String),
+    Trap(EngineError),
     #[error("could not be instantiated: {0}")]
-    Instantiate(String),
+    Instantiate(StartFailure),
     /// The filter returned something weir cannot use (e.g. status 42).
     #[error("returned an invalid result: {0}")]
     InvalidResult(String),
@@ -61,21 +64,76 @@ pub enum CallError {
     #[error(
         "not run: the filter instance pool is full (server.max_filter_instances is {slots}): {reason}"
     )]
-    NoInstanceSlot { slots: u32, reason: String },
+    NoInstanceSlot { slots: u32, reason: EngineError },
+}
+
+/// An error from wasmtime, kept whole (shared, so a `CallError` can be
+/// cloned) and shown with every cause, outermost first.
+#[derive(Debug, Clone)]
+pub struct EngineError(Arc<wasmtime::Error>);
+
+impl EngineError {
+    pub fn new(err: wasmtime::Error) -> Self {
+        EngineError(Arc::new(err))
+    }
+
+    /// The engine's error, for a caller that wants to look at its causes.
+    pub fn inner(&self) -> &wasmtime::Error {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+/// Why an instance for a call could not be made.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartFailure {
+    #[error("{0}")]
+    Engine(EngineError),
+    /// A granted capability could not be set up for the new instance.
+    #[error("{0}")]
+    Capability(Arc<LoadError>),
+    #[error("init rejected the config: {0}")]
+    Rejected(String),
+    /// An earlier call on this instance failed and it was discarded.
+    #[error("instance was discarded after an earlier failure")]
+    Discarded,
 }
 
 impl CallError {
+    /// Every `kind`, in `kind_index` order: metrics resolve one counter per
+    /// kind up front.
+    pub const KINDS: [&'static str; 8] = [
+        "trap",
+        "deadline",
+        "memory",
+        "invalid_result",
+        "instantiate",
+        "circuit_open",
+        "overloaded",
+        "no_instance_slot",
+    ];
+
     /// A short stable name for logs, metrics and the admin endpoint.
     pub fn kind(&self) -> &'static str {
+        Self::KINDS[self.kind_index()]
+    }
+
+    /// The position of this error's kind in `KINDS`.
+    pub fn kind_index(&self) -> usize {
         match self {
-            CallError::Deadline => "deadline",
-            CallError::MemoryLimit => "memory",
-            CallError::Trap(_) => "trap",
-            CallError::Instantiate(_) => "instantiate",
-            CallError::InvalidResult(_) => "invalid_result",
-            CallError::CircuitOpen => "circuit_open",
-            CallError::Overloaded(_) => "overloaded",
-            CallError::NoInstanceSlot { .. } => "no_instance_slot",
+            CallError::Trap(_) => 0,
+            CallError::Deadline => 1,
+            CallError::MemoryLimit => 2,
+            CallError::InvalidResult(_) => 3,
+            CallError::Instantiate(_) => 4,
+            CallError::CircuitOpen => 5,
+            CallError::Overloaded(_) => 6,
+            CallError::NoInstanceSlot { .. } => 7,
         }
     }
 
@@ -87,22 +145,81 @@ impl CallError {
             CallError::CircuitOpen | CallError::Overloaded(_) | CallError::NoInstanceSlot { .. }
         )
     }
-}
 
-impl CallError {
-    /// Sorts a wasmtime error from a call into what went wrong, so logs and
-    /// metrics can tell a runaway loop from a crash.
+    /// Sorts a wasmtime error from a call into what went wrong, by its type,
+    /// so logs and metrics can tell a runaway loop from a crash.
     pub(crate) fn from_wasmtime(err: wasmtime::Error) -> Self {
         if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
             return CallError::Deadline;
         }
-        // StoreLimits with `trap_on_grow_failure` reports a refused
-        // memory.grow as an error mentioning the limit.
-        let text = format!("{err:#}");
-        if text.contains("forcing trap when growing memory") || text.contains("memory minimum size")
+        if err
+            .chain()
+            .any(|cause| cause.downcast_ref::<MemoryCapExceeded>().is_some())
         {
             return CallError::MemoryLimit;
         }
-        CallError::Trap(text)
+        CallError::Trap(EngineError::new(err))
+    }
+}
+
+/// Why making a warm instance (instantiation and `init`) failed.
+pub(crate) enum StartError {
+    Rejected(String),
+    Call(CallError),
+    Capability(LoadError),
+}
+
+impl From<StartError> for CallError {
+    /// A failure to start an instance for a request: the call fails.
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::Call(err) => err,
+            StartError::Capability(err) => {
+                CallError::Instantiate(StartFailure::Capability(Arc::new(err)))
+            }
+            StartError::Rejected(msg) => CallError::Instantiate(StartFailure::Rejected(msg)),
+        }
+    }
+}
+
+impl From<StartError> for LoadError {
+    /// A failure to start the probe instance: the filter does not load.
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::Rejected(msg) => LoadError::InitRejected(msg),
+            StartError::Call(err) => LoadError::InitFailed(err),
+            StartError::Capability(err) => err,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_memory_growth_is_a_memory_limit_by_its_type() {
+        let refused = wasmtime::Error::from(MemoryCapExceeded {
+            desired: 2 << 20,
+            cap: 1 << 20,
+        })
+        .context("in the guest");
+        assert!(matches!(
+            CallError::from_wasmtime(refused),
+            CallError::MemoryLimit
+        ));
+        let trap = CallError::from_wasmtime(wasmtime::format_err!("unreachable executed"));
+        assert_eq!(trap.kind(), "trap");
+        assert_eq!(trap.to_string(), "trapped: unreachable executed");
+    }
+
+    #[test]
+    fn kinds_are_distinct() {
+        let mut kinds = CallError::KINDS.to_vec();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), CallError::KINDS.len());
+        assert_eq!(CallError::Deadline.kind(), "deadline");
+        assert_eq!(CallError::Overloaded(3).kind(), "overloaded");
     }
 }

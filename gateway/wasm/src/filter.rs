@@ -1,21 +1,23 @@
-//! A filter loaded for one config generation: its linked component, its spec,
-//! and the pool of warm instances.
+//! `weir:filter` components: a filter loaded for one config generation (its
+//! linked component, its spec, the pool of warm instances) and the instance
+//! a request checks out of that pool.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use wasmtime::Engine;
 use wasmtime::component::Component;
 use weir_config::CircuitBreaker;
 
 use crate::bindings::FilterPre;
-use crate::capabilities::Capabilities;
-use crate::epoch::EpochClock;
+use crate::engine::WasmHost;
 use crate::error::{CallError, LoadError};
 use crate::gate::{CallGate, GateStats};
-use crate::host::WasmHost;
-use crate::instance::{FilterInstance, Warm};
-use crate::types::{FilterLimits, Isolation, OnError, Phases};
+use crate::host::capabilities::{self, Capabilities};
+use crate::instance::{CallTiming, Instance, Warm};
+use crate::instantiate::Recipe;
+use crate::phase::{PhaseCall, PhaseSet, Verdict};
+use crate::types::{FilterLimits, Isolation, OnError};
+use crate::view::Exchange;
 
 /// Everything needed to load a filter; built by the proxy from the config.
 #[derive(Debug, Clone)]
@@ -31,21 +33,45 @@ pub struct FilterSpec {
     pub capabilities: Capabilities,
 }
 
+impl WasmHost {
+    /// Compiles (or finds in the cache) the filter's component, checks that
+    /// its config grants every capability it imports, links it, runs `init`
+    /// with its config in a probe instance and keeps that instance warm.
+    /// Fails if anything in that chain fails; nothing is half-loaded.
+    /// `previous`: the same filter in the running generation, whose circuit
+    /// breaker carries on when module, config and settings are unchanged.
+    pub async fn load_filter(
+        &self,
+        spec: FilterSpec,
+        previous: Option<&LoadedFilter>,
+    ) -> Result<Arc<LoadedFilter>, LoadError> {
+        // Deadlines count epoch ticks, `init` in the probe instance included.
+        self.start_ticker();
+        let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
+            path: spec.module.clone(),
+            source,
+        })?;
+        let (component, digest) = self
+            .cache
+            .get_or_compile(&self.engine, &spec.module, &bytes)?;
+        capabilities::check_imports(&self.engine, &component, &spec.name, &spec.capabilities)?;
+        LoadedFilter::new(
+            self,
+            spec,
+            &component,
+            crate::engine::cache::hex(&digest),
+            previous,
+        )
+        .await
+    }
+}
+
 pub struct LoadedFilter {
-    pub(crate) spec: FilterSpec,
-    pub(crate) name: Arc<str>,
-    pub(crate) capabilities: Arc<Capabilities>,
-    pub(crate) phases: Phases,
-    pub(crate) engine: Engine,
-    /// The host's epoch clock: a call keeps it ticking while in flight.
-    pub(crate) clock: Arc<EpochClock>,
-    /// Instance slots of the host's pool, shared by every filter.
-    pub(crate) pool_slots: u32,
+    spec: FilterSpec,
+    recipe: Recipe,
+    phases: PhaseSet,
     /// weir's I/O runtime (`WasmHost::io_handle`).
     io: tokio::runtime::Handle,
-    pub(crate) pre: FilterPre<crate::state::HostState>,
-    /// Concurrency limit and circuit breaker, kept across generations.
-    pub(crate) gate: Arc<CallGate>,
     /// sha256 of the module's bytes, hex.
     module_digest: String,
     // Boxed so that checking an instance out or in moves a pointer, not the
@@ -64,7 +90,7 @@ impl std::fmt::Debug for LoadedFilter {
 }
 
 impl LoadedFilter {
-    pub(crate) async fn new(
+    async fn new(
         host: &WasmHost,
         spec: FilterSpec,
         component: &Component,
@@ -82,9 +108,11 @@ impl LoadedFilter {
             .filter(|p| {
                 p.module_digest == module_digest
                     && p.spec.config_json == spec.config_json
-                    && p.gate.same_settings(&spec.circuit_breaker, max_concurrent)
+                    && p.recipe
+                        .gate
+                        .same_settings(&spec.circuit_breaker, max_concurrent)
             })
-            .map(|p| p.gate.clone())
+            .map(|p| p.recipe.gate.clone())
             .unwrap_or_else(|| {
                 Arc::new(CallGate::new(
                     Arc::from(spec.name.as_str()),
@@ -92,31 +120,32 @@ impl LoadedFilter {
                     max_concurrent,
                 ))
             });
-        let mut filter = LoadedFilter {
+        let recipe = Recipe {
             name: Arc::from(spec.name.as_str()),
-            capabilities: Arc::new(spec.capabilities.clone()),
-            spec,
-            phases: Phases::default(),
             engine: host.engine.clone(),
+            pre,
+            capabilities: Arc::new(spec.capabilities.clone()),
+            limits: spec.limits.clone(),
+            on_error: spec.on_error,
+            config_json: spec.config_json.clone(),
             clock: host.clock.clone(),
             pool_slots: host.max_instances,
-            io: host.io_handle(),
-            pre,
             gate,
-            module_digest,
-            idle: Mutex::new(Vec::new()),
         };
         // The probe: `init` must accept the config before this generation is used.
-        let (probe, phases) = Warm::start(&filter).await.map_err(|err| match err {
-            StartError::Rejected(msg) => LoadError::InitRejected(msg),
-            StartError::Call(err) => LoadError::InitFailed(err),
-            StartError::Capability(err) => err,
-        })?;
-        filter.phases = phases;
-        if filter.spec.isolation == Isolation::Pooled {
-            filter.idle.get_mut().expect("fresh lock").push(probe);
+        let (probe, phases) = Warm::start(&recipe).await?;
+        let mut idle = Vec::new();
+        if spec.isolation == Isolation::Pooled {
+            idle.push(probe);
         }
-        Ok(Arc::new(filter))
+        Ok(Arc::new(LoadedFilter {
+            spec,
+            recipe,
+            phases,
+            io: host.io_handle(),
+            module_digest,
+            idle: Mutex::new(idle),
+        }))
     }
 
     /// weir's I/O runtime, which keeps running while a worker thread waits.
@@ -136,7 +165,7 @@ impl LoadedFilter {
         &self.module_digest
     }
 
-    pub fn phases(&self) -> Phases {
+    pub fn phases(&self) -> PhaseSet {
         self.phases
     }
 
@@ -152,42 +181,34 @@ impl LoadedFilter {
     /// the filter would not run, so the caller can apply `on_error` without
     /// preparing a call.
     pub fn refuse_early(&self) -> Result<(), CallError> {
-        self.gate.refuse_early()
+        self.recipe.gate.refuse_early()
     }
 
     /// Calls in flight, failures and the circuit breaker's state.
     pub fn gate_stats(&self) -> GateStats {
-        self.gate.stats()
+        self.recipe.gate.stats()
     }
 
     /// An instance for one request: a warm one from the pool, or a new one
     /// (instantiated and `init`ed) when the pool is empty or isolation asks for it.
     pub async fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
-        self.gate.refuse_early()?;
+        self.recipe.gate.refuse_early()?;
         let warm = match self.spec.isolation {
             Isolation::Pooled => self.idle.lock().expect("pool lock").pop(),
             Isolation::PerRequest => None,
         };
         let warm = match warm {
             Some(warm) => warm,
-            None => match Warm::start(self).await {
-                Ok((warm, _)) => warm,
-                Err(StartError::Call(err)) => return Err(err),
-                Err(StartError::Capability(err)) => {
-                    return Err(CallError::Instantiate(err.to_string()));
-                }
-                Err(StartError::Rejected(msg)) => {
-                    return Err(CallError::Instantiate(format!(
-                        "init rejected the config: {msg}"
-                    )));
-                }
-            },
+            None => Warm::start(&self.recipe).await?.0,
         };
-        Ok(FilterInstance::new(self.clone(), warm))
+        Ok(FilterInstance {
+            filter: self.clone(),
+            instance: Instance::new(warm),
+        })
     }
 
     /// Takes an instance back after a request, unless it is spent or the pool is full.
-    pub(crate) fn give_back(&self, warm: Box<Warm>) {
+    fn give_back(&self, warm: Box<Warm>) {
         if self.spec.isolation == Isolation::PerRequest
             || warm.uses >= self.spec.limits.recycle_after
         {
@@ -203,10 +224,11 @@ impl LoadedFilter {
     /// in flight and idle pools), and in all.
     pub fn instance_slots(&self) -> (u64, u32) {
         let in_use = self
+            .recipe
             .engine
             .pooling_allocator_metrics()
             .map_or(0, |m| m.component_instances());
-        (in_use, self.pool_slots)
+        (in_use, self.recipe.pool_slots)
     }
 
     /// Warm instances currently idle in the pool.
@@ -215,8 +237,39 @@ impl LoadedFilter {
     }
 }
 
-pub(crate) enum StartError {
-    Rejected(String),
-    Call(CallError),
-    Capability(LoadError),
+/// An instance checked out for one request; goes back to the pool on drop
+/// unless a call failed.
+pub struct FilterInstance {
+    filter: Arc<LoadedFilter>,
+    instance: Instance,
+}
+
+impl FilterInstance {
+    pub fn filter(&self) -> &Arc<LoadedFilter> {
+        &self.filter
+    }
+
+    /// When the last phase call started and ended (also a refused one).
+    pub fn last_call(&self) -> Option<CallTiming> {
+        self.instance.last_call()
+    }
+
+    /// One phase call: the filter's verdict, or why the call failed.
+    pub async fn call(
+        &mut self,
+        exchange: &mut Box<Exchange>,
+        call: PhaseCall<'_>,
+    ) -> Result<Verdict, CallError> {
+        self.instance
+            .call(&self.filter.recipe, exchange, call)
+            .await
+    }
+}
+
+impl Drop for FilterInstance {
+    fn drop(&mut self) {
+        if let Some(warm) = self.instance.take_warm() {
+            self.filter.give_back(warm);
+        }
+    }
 }

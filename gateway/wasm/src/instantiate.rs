@@ -1,45 +1,75 @@
-//! A fresh store for a filter instance, and the instantiation in it, tried
-//! again when the system refuses it for a passing reason.
+//! What it takes to make an instance of one filter generation (its
+//! [`Recipe`]), and the instantiation in a fresh store, tried again when
+//! the system refuses it for a passing reason.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::{PoolConcurrencyLimitError, Store, UpdateDeadline};
+use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 
-use crate::bindings::Filter;
-use crate::error::CallError;
-use crate::filter::{LoadedFilter, StartError};
-use crate::instance::{bounded, start_call};
-use crate::state::HostState;
+use crate::bindings::{Filter, FilterPre};
+use crate::epoch::EpochClock;
+use crate::error::{CallError, EngineError, StartError, StartFailure};
+use crate::gate::CallGate;
+use crate::host::HostState;
+use crate::host::capabilities::Capabilities;
+use crate::store::{arm_deadline, bounded, new_store};
+use crate::types::{FilterLimits, OnError};
 
 /// How many times an instantiation refused for a passing reason is tried.
 const INSTANTIATE_ATTEMPTS: u32 = 3;
+
+/// Everything one filter generation's instances share: how to make one and
+/// how to call it.
+pub(crate) struct Recipe {
+    pub(crate) name: Arc<str>,
+    pub(crate) engine: Engine,
+    pub(crate) pre: FilterPre<HostState>,
+    pub(crate) capabilities: Arc<Capabilities>,
+    pub(crate) limits: FilterLimits,
+    pub(crate) on_error: OnError,
+    /// Handed to `init`.
+    pub(crate) config_json: String,
+    /// The host's epoch clock: a call keeps it ticking while in flight.
+    pub(crate) clock: Arc<EpochClock>,
+    /// Instance slots of the host's pool, shared by every filter.
+    pub(crate) pool_slots: u32,
+    /// Concurrency limit and circuit breaker, kept across generations.
+    pub(crate) gate: Arc<CallGate>,
+}
 
 /// Instantiates the filter in a fresh store. The first instantiation of a
 /// module builds its copy-on-write memory image, and Linux may refuse for a
 /// moment to seal that image (`EBUSY` while its pages are briefly pinned):
 /// that is tried again in a fresh store rather than failing a load.
-pub(crate) async fn instantiate(
-    filter: &LoadedFilter,
-) -> Result<(Store<HostState>, Filter), StartError> {
+pub(crate) async fn instantiate(recipe: &Recipe) -> Result<(Store<HostState>, Filter), StartError> {
     let mut attempt = 1;
     loop {
-        let mut store = new_store(filter)?;
-        let ends = start_call(&mut store, Instant::now(), filter.spec.limits.call_deadline);
-        let instantiating = filter.pre.instantiate_async(&mut store);
-        match bounded(&filter.clock, ends, instantiating).await {
+        let state = HostState::new(
+            recipe.name.clone(),
+            recipe.limits.memory_bytes,
+            recipe.capabilities.clone(),
+        )
+        .map_err(StartError::Capability)?;
+        let mut store = new_store(&recipe.engine, state);
+        let ends = arm_deadline(&mut store, Instant::now(), recipe.limits.call_deadline);
+        let instantiating = recipe.pre.instantiate_async(&mut store);
+        match bounded(&recipe.clock, ends, instantiating).await {
             Ok(bindings) => return Ok((store, bindings)),
             Err(err) if attempt < INSTANTIATE_ATTEMPTS && is_passing(&err) => {
-                tracing::warn!(filter = %filter.name, attempt, "instantiation refused for a passing reason, trying again: {}", chain_text(&err));
+                tracing::warn!(filter = %recipe.name, attempt, "instantiation refused for a passing reason, trying again: {err:#}");
                 attempt += 1;
             }
             Err(err) if pool_exhausted(&err) => {
                 return Err(StartError::Call(CallError::NoInstanceSlot {
-                    slots: filter.pool_slots,
-                    reason: chain_text(&err),
+                    slots: recipe.pool_slots,
+                    reason: EngineError::new(err),
                 }));
             }
             Err(err) => {
-                return Err(StartError::Call(CallError::Instantiate(chain_text(&err))));
+                return Err(StartError::Call(CallError::Instantiate(
+                    StartFailure::Engine(EngineError::new(err)),
+                )));
             }
         }
     }
@@ -60,34 +90,6 @@ fn pool_exhausted(err: &wasmtime::Error) -> bool {
         .any(|cause| cause.downcast_ref::<PoolConcurrencyLimitError>().is_some())
 }
 
-/// Every cause of the error, outermost first: the system's own reason too.
-fn chain_text(err: &wasmtime::Error) -> String {
-    let causes: Vec<String> = err.chain().map(|cause| cause.to_string()).collect();
-    causes.join(": ")
-}
-
-fn new_store(filter: &LoadedFilter) -> Result<Store<HostState>, StartError> {
-    let state = HostState::new(
-        filter.name.clone(),
-        filter.spec.limits.memory_bytes,
-        filter.capabilities.clone(),
-    )
-    .map_err(StartError::Capability)?;
-    let mut store = Store::new(&filter.engine, state);
-    store.limiter(|state| &mut state.limits);
-    // At every epoch tick a running guest either yields to the runtime
-    // (other requests on this thread get their turn; see `tick_yield`) or,
-    // past its deadline, traps.
-    store.epoch_deadline_callback(|ctx| {
-        if Instant::now() >= ctx.data().deadline {
-            Err(wasmtime::Trap::Interrupt.into())
-        } else {
-            Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()))
-        }
-    });
-    Ok(store)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +100,7 @@ mod tests {
         let err = wasmtime::Error::from(busy).context("cannot add seals to the memfd");
         assert!(is_passing(&err));
         assert_eq!(
-            chain_text(&err),
+            EngineError::new(err).to_string(),
             format!(
                 "cannot add seals to the memfd: {}",
                 std::io::Error::from(std::io::ErrorKind::ResourceBusy)

@@ -19,11 +19,20 @@
 //! Nothing here knows about Pingora: the proxy hands requests in as
 //! [`RequestView`]s (in an [`Exchange`]) and applies the edits filters made.
 
+// The crate is a one-way pipeline; each module imports only from the lines
+// above its own:
+//   vocabulary   types, phase, error, view, context_bag, bindings, epoch, gate
+//   store        the limits and deadline every store shares (a leaf)
+//   host         what a filter's store holds and serves: its imports
+//   engine       the process-wide Engine, linker, compiled cache, I/O runtime
+//   instantiate  one filter generation's recipe, and a fresh instance of it
+//   instance     a live instance and its phase calls
+//   filter       a loaded filter, its pool, the instance a request holds
+// A second kind of guest (an HTTP handler, a proxy-wasm module) gets a
+// module beside `filter` and shares everything above it.
 mod bindings;
-mod cache;
-mod capabilities;
 mod context_bag;
-mod crypto;
+mod engine;
 mod epoch;
 mod error;
 mod filter;
@@ -31,24 +40,20 @@ mod gate;
 mod host;
 mod instance;
 mod instantiate;
-mod kv;
-mod outbound;
-mod secrets;
-mod state;
+mod phase;
+mod store;
 mod types;
 mod view;
-mod wasi;
 
-pub use capabilities::Capabilities;
 pub use context_bag::ContextBag;
+pub use engine::{HostOptions, WasmHost};
 pub use epoch::PollingInPlace;
-pub use error::{CallError, LoadError};
-pub use filter::{FilterSpec, LoadedFilter};
+pub use error::{CallError, EngineError, LoadError, StartFailure};
+pub use filter::{FilterInstance, FilterSpec, LoadedFilter};
 pub use gate::{BreakerState, GateStats};
-pub use host::{HostOptions, WasmHost};
-pub use instance::{CallTiming, FilterInstance};
-pub use types::{
-    Decision, FilterLimits, FilterResponse, Isolation, LogInfo, OnError, Phases,
-    RequestBodyDecision, ResponseBodyDecision,
-};
+pub use host::capabilities::Capabilities;
+pub use instance::CallTiming;
+pub use phase::{Phase, PhaseCall, PhaseSet, Verdict};
+pub use store::MemoryCapExceeded;
+pub use types::{FilterLimits, FilterResponse, Isolation, LogInfo, OnError};
 pub use view::{Exchange, HeaderEdit, RequestView, ResponseView, apply_edits};

@@ -1,5 +1,5 @@
 //! Runs one fixture case through a loaded chain the way the proxy does
-//! (gateway/proxy/src/proxy.rs), with the fixture's canned response in
+//! (gateway/proxy/src/chain/), with the fixture's canned response in
 //! place of an upstream: request phases in chain order, then the response
 //! phases and the log in reverse over the filters the request reached. A
 //! response a filter answered with goes through the response-headers phase
@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use weir_proxy::chain::{ChainRun, Outcome};
-use weir_wasm::{FilterResponse, LogInfo, RequestView, ResponseView};
+use weir_proxy::chain::{ChainRun, PhaseOutcome};
+use weir_wasm::{FilterResponse, LogInfo, Phase, RequestView, ResponseView};
 
 use super::fixture::{Case, DecisionKind};
 use super::target::Loaded;
@@ -62,14 +62,14 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
         }
     }
     let chain = &loaded.chain;
-    let mut run = ChainRun::new(chain, request_view(case, request_id)?);
+    let mut run = ChainRun::new(chain, request_view(case, request_id)?, None);
     let mut failure = None;
     let mut local = None;
-    if chain.phases.request_headers {
+    if chain.phases.contains(Phase::RequestHeaders) {
         local = settle(run.on_request_headers().await, &mut failure, request_id);
     }
     let mut request_body = case.request.body.clone().into_bytes();
-    if local.is_none() && chain.phases.request_body {
+    if local.is_none() && chain.phases.contains(Phase::RequestBody) {
         local = settle(
             run.on_request_body(&mut request_body).await,
             &mut failure,
@@ -104,7 +104,7 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
             };
             let (decision, mut response) =
                 response_headers(&mut run, upstream, &mut failure, request_id).await;
-            if decision.is_none() && chain.phases.response_body {
+            if decision.is_none() && chain.phases.contains(Phase::ResponseBody) {
                 let mut body = std::mem::take(&mut response.body);
                 match settle(
                     run.on_response_body(&mut body).await,
@@ -123,7 +123,7 @@ pub async fn run(loaded: &Loaded, case: &Case, request_id: &str) -> anyhow::Resu
         }
     };
 
-    if chain.phases.log {
+    if chain.phases.contains(Phase::Log) {
         run.on_log(&LogInfo {
             status: response.status,
             duration: started.elapsed(),
@@ -193,41 +193,27 @@ async fn response_headers(
 }
 
 /// None to go on; a response when a filter answered or failed closed.
-fn settle(outcome: Outcome, failure: &mut Option<String>, request_id: &str) -> Option<Local> {
+fn settle(outcome: PhaseOutcome, failure: &mut Option<String>, request_id: &str) -> Option<Local> {
     match outcome {
-        Outcome::Continue => None,
-        Outcome::Respond(response) => Some(Local {
+        Ok(None) => None,
+        Ok(Some(response)) => Some(Local {
             decision: DecisionKind::Respond,
             response,
         }),
-        Outcome::Failed { filter, error } => {
-            *failure = Some(format!("filter {filter:?} {error}"));
-            let sent = error_response(request_id, &format!("filter {filter:?} failed"));
+        Err(failed) => {
+            *failure = Some(failed.to_string());
             Some(Local {
                 decision: DecisionKind::Fail,
-                response: FilterResponse {
-                    status: sent.status,
-                    headers: vec![("content-type".into(), b"application/json".to_vec())],
-                    body: sent.body,
-                },
+                response: failed.response(request_id),
             })
         }
     }
 }
 
-/// The proxy's own error response (respond.rs `LocalResponse::error`).
+/// The proxy's own 503 (weir_proxy::chain::error_response).
 fn error_response(request_id: &str, message: &str) -> SentResponse {
-    let body = serde_json::json!({ "error": message, "request_id": request_id }).to_string();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    SentResponse {
-        status: 503,
-        headers,
-        body: body.into_bytes(),
-    }
+    let response = weir_proxy::chain::error_response(503, message, request_id);
+    to_sent(response).expect("weir's own response is valid")
 }
 
 fn to_sent(response: FilterResponse) -> anyhow::Result<SentResponse> {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use weir_config::HttpGrant;
-use weir_proxy::metrics::FilterMetrics;
+use weir_proxy::observe::metrics::FilterMetrics;
 use weir_proxy::snapshot::Chain;
 use weir_wasm::{
     Capabilities, FilterLimits, FilterSpec, Isolation, LoadedFilter, OnError, WasmHost,
@@ -167,19 +167,12 @@ impl Target {
                 .with_context(|| format!("filter {name:?} does not load"))?;
             filters.push(loaded);
         }
-        let phases = filters
-            .iter()
-            .fold(weir_wasm::Phases::default(), |acc, f| acc.union(f.phases()));
         let metrics = filters
             .iter()
             .map(|f| Arc::new(FilterMetrics::new(f, false)))
             .collect();
         Ok(Loaded {
-            chain: Chain {
-                filters: filters.into(),
-                phases,
-                metrics,
-            },
+            chain: Chain::new(filters.into(), metrics),
             stores,
         })
     }

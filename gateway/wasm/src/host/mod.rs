@@ -1,0 +1,119 @@
+//! The host side of a filter's imports: what a filter's `Store` holds
+//! ([`HostState`]) and one module per interface it may import. The
+//! capabilities (key-value, secrets, outbound HTTP, files) are denied unless
+//! granted (`capabilities.rs`).
+//!
+//! A store serves one call at a time. Before a call the instance moves the
+//! request's [`Exchange`] (views and context bag) in; after it, back out.
+
+pub(crate) mod capabilities;
+mod crypto;
+mod http;
+pub(crate) mod kv;
+mod outbound;
+mod secrets;
+mod wasi;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::SinkOutputStream;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::error::LoadError;
+use crate::store::{MemoryCap, StoreData};
+use crate::view::Exchange;
+use capabilities::Capabilities;
+use outbound::OutboundHttp;
+
+pub(crate) use wasi::add_to_linker as add_wasi_to_linker;
+
+pub(crate) struct HostState {
+    pub(crate) filter_name: Arc<str>,
+    wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    http: WasiHttpCtx,
+    outbound: OutboundHttp,
+    pub(crate) capabilities: Arc<Capabilities>,
+    /// Key-value handles the guest holds, bounded so a guest cannot grow
+    /// the host's table without limit.
+    pub(crate) open_stores: u32,
+    memory_cap: MemoryCap,
+    /// When the running call must end; checked at every epoch tick.
+    deadline: Instant,
+    /// The request being served, during a call.
+    pub(crate) exchange: Box<Exchange>,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        filter_name: Arc<str>,
+        memory_bytes: usize,
+        capabilities: Arc<Capabilities>,
+    ) -> Result<Self, LoadError> {
+        // Deny by default: no environment, arguments or sockets; stdio goes
+        // nowhere (filters log through `weir:filter/log`); files only from a
+        // granted directory, read-only. Clocks and randomness stay (JWT
+        // checks need the time).
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(SinkOutputStream)
+            .stderr(SinkOutputStream)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        if let Some(files) = &capabilities.files {
+            wasi.preopened_dir(&files.path, &files.mount, wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|err| LoadError::Capability {
+                    capability: format!("grants.files ({})", files.path.display()),
+                    reason: format!("{err:#}"),
+                })?;
+        }
+        Ok(HostState {
+            outbound: OutboundHttp::new(filter_name.clone(), capabilities.http.clone()),
+            filter_name,
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            capabilities,
+            open_stores: 0,
+            memory_cap: MemoryCap::new(memory_bytes),
+            deadline: Instant::now(),
+            exchange: Box::default(),
+        })
+    }
+}
+
+impl StoreData for HostState {
+    fn memory_cap(&mut self) -> &mut MemoryCap {
+        &mut self.memory_cap
+    }
+
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn set_deadline(&mut self, ends: Instant) {
+        self.deadline = ends;
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}

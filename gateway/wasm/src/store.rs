@@ -1,0 +1,163 @@
+//! What every store weir makes shares, whatever kind of guest it serves: its
+//! memory cap, its deadline, and the wait that bounds a call. A leaf of the
+//! crate: the host state implements [`StoreData`], the instance arms and
+//! awaits through these functions.
+
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
+
+use crate::epoch::{EPOCH_TICK, EpochClock};
+
+/// What a store's data must offer for weir's limits.
+pub(crate) trait StoreData: Send + 'static {
+    fn memory_cap(&mut self) -> &mut MemoryCap;
+    /// When the running call must end; checked at every epoch tick.
+    fn deadline(&self) -> Instant;
+    fn set_deadline(&mut self, ends: Instant);
+}
+
+/// A new store over `data`: its memory cap enforced, and at every epoch
+/// tick a running guest either yields to the runtime (other requests on
+/// this thread get their turn; see `epoch::tick_yield`) or, past its
+/// deadline, traps.
+pub(crate) fn new_store<T: StoreData>(engine: &wasmtime::Engine, data: T) -> Store<T> {
+    let mut store = Store::new(engine, data);
+    store.limiter(|data| data.memory_cap());
+    store.epoch_deadline_callback(|ctx| {
+        if Instant::now() >= ctx.data().deadline() {
+            Err(wasmtime::Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()))
+        }
+    });
+    store
+}
+
+/// Arms the deadline of a call starting `now`; returns when it ends.
+pub(crate) fn arm_deadline<T: StoreData>(
+    store: &mut Store<T>,
+    now: Instant,
+    budget: Duration,
+) -> Instant {
+    let ends = now + budget;
+    store.data_mut().set_deadline(ends);
+    store.set_epoch_deadline(1);
+    ends
+}
+
+/// Runs a guest call with its deadline, also while it waits in a host call
+/// (where no epoch check runs), and turns a panic in a host function it
+/// reached into an error: the instance is then discarded like after a trap,
+/// and the worker thread serving the request lives on.
+///
+/// Most calls complete at their first poll (they never wait on I/O), so the
+/// timer that bounds a waiting call is only armed for one that did not.
+/// The call keeps the epoch `clock` ticking until it ends or is dropped.
+pub(crate) async fn bounded<R>(
+    clock: &EpochClock,
+    ends: Instant,
+    call: impl Future<Output = wasmtime::Result<R>>,
+) -> wasmtime::Result<R> {
+    let _ticking = clock.enter();
+    let mut guarded = std::pin::pin!(std::panic::AssertUnwindSafe(call).catch_unwind());
+    let outcome = match futures::poll!(guarded.as_mut()) {
+        std::task::Poll::Ready(outcome) => outcome,
+        // A tick of slack: a running guest is stopped by the epoch check
+        // first, which tells a deadline from a trap the same way in both cases.
+        std::task::Poll::Pending => {
+            let at = tokio::time::Instant::from_std(ends + EPOCH_TICK);
+            match tokio::time::timeout_at(at, guarded).await {
+                Err(_elapsed) => return Err(wasmtime::Trap::Interrupt.into()),
+                Ok(outcome) => outcome,
+            }
+        }
+    };
+    outcome.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(wasmtime::format_err!(
+            "host panicked during the call: {message}"
+        ))
+    })
+}
+
+/// A guest's linear memory would pass its cap (or the maximum its module
+/// declares): the call traps with this error, which `CallError` classifies
+/// by its type.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("forcing trap when growing memory to {desired} bytes (cap {cap} bytes)")]
+pub struct MemoryCapExceeded {
+    pub desired: usize,
+    pub cap: usize,
+}
+
+/// The store's resource limiter: linear memory up to the filter's cap; a
+/// growth it refuses traps rather than failing quietly, so a guest cannot
+/// carry on in a state it did not expect.
+pub(crate) struct MemoryCap {
+    cap: usize,
+}
+
+impl MemoryCap {
+    pub(crate) fn new(cap: usize) -> Self {
+        MemoryCap { cap }
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap || maximum.is_some_and(|max| desired > max) {
+            return Err(MemoryCapExceeded {
+                desired,
+                cap: self.cap,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context("forcing a memory growth failure to be a trap"))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if maximum.is_some_and(|max| desired > max) {
+            wasmtime::bail!("forcing trap when growing table to {desired} elements");
+        }
+        Ok(true)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context("forcing a table growth failure to be a trap"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_past_the_cap_is_a_typed_error() {
+        let mut cap = MemoryCap::new(1 << 20);
+        assert!(cap.memory_growing(0, 1 << 16, None).unwrap());
+        let err = cap.memory_growing(1 << 16, 2 << 20, None).unwrap_err();
+        let exceeded = err.downcast_ref::<MemoryCapExceeded>().expect("typed");
+        assert_eq!((exceeded.desired, exceeded.cap), (2 << 20, 1 << 20));
+        assert!(cap.memory_growing(0, 1 << 17, Some(1 << 16)).is_err());
+    }
+}
