@@ -56,7 +56,6 @@ fn response_for(answer: Answer<'_>, ctx: &mut RequestCtx) -> LocalResponse {
     }
 }
 
-
 /// Answers the request now. Returns `Ok(true)`: the request is done.
 pub(super) async fn send(
     session: &mut Session,

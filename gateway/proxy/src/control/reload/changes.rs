@@ -33,7 +33,10 @@ pub struct Diff {
 /// reload live (`Snapshot::certificates`).
 /// The sections whose change a reload cannot apply (the rest of the new
 /// config is applied meanwhile).
-pub(super) fn restart_changes(started: &weir_config::Config, next: &weir_config::Config) -> Vec<String> {
+pub(super) fn restart_changes(
+    started: &weir_config::Config,
+    next: &weir_config::Config,
+) -> Vec<String> {
     let listener = |l: &Listener| (l.name.clone(), l.address, l.tls.is_some(), l.http2);
     let listeners = |c: &weir_config::Config| c.listeners.iter().map(listener).collect::<Vec<_>>();
     // The expiry warning is read by every check: it applies at once.
@@ -168,4 +171,3 @@ pub(super) fn retire_metrics(old: &Snapshot, new: &Snapshot) {
         }
     }
 }
-
