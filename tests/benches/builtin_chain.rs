@@ -19,7 +19,7 @@
 use std::time::Duration;
 
 use weir_tests::wrk::{Load, Summary, arg, measure, pin, print_table, summarize};
-use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
+use weir_tests::{Gateway, Upstream, client, filters, free_port};
 
 #[path = "common/w2.rs"]
 mod w2;
@@ -60,7 +60,7 @@ routes:
         up = up.address(),
         sections = w2::sections(),
         filters = w2::auth_and_limit(),
-        tag = filter_wasm("headers").display(),
+        tag = filters::HEADERS,
     )
 }
 

@@ -18,7 +18,7 @@
 //! It runs through `cargo test` so that it reuses the test suite's build.
 
 use weir_tests::wrk::{Load, ms, parse, pin, wrk};
-use weir_tests::{Gateway, Upstream, filter_wasm};
+use weir_tests::{Gateway, Upstream, filters};
 
 /// `runaway`: the filter's settings, or `None` for the baseline where
 /// `/slow` has no filter and answers a direct 503.
@@ -27,7 +27,7 @@ fn config(up: &Upstream, runaway: Option<&str>) -> String {
         Some(settings) => (
             format!(
                 "filters:\n  runaway:\n    module: {}\n{settings}",
-                filter_wasm("test-misbehave").display()
+                filters::TEST_MISBEHAVE
             ),
             "upstream: svc\n    filters: [runaway]".to_owned(),
         ),

@@ -13,13 +13,13 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, Upstream, client, filter_wasm, free_port};
+use weir_tests::{Gateway, Upstream, client, filters, free_port};
 
 const ROUTES: usize = 100;
 const FILTERS: usize = 10;
 
 fn config(port: u16, upstream: &Upstream, generation: usize) -> String {
-    let module = filter_wasm("test-tag");
+    let module = filters::TEST_TAG;
     let mut text = format!(
         "server:\n  threads: 2\nlisteners:\n  - name: main\n    address: 127.0.0.1:{port}\n\
          upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n",
@@ -28,8 +28,7 @@ fn config(port: u16, upstream: &Upstream, generation: usize) -> String {
     for f in 0..FILTERS {
         writeln!(
             text,
-            "  f{f}:\n    module: {}\n    config: {{ name: gen-{generation}-f{f} }}",
-            module.display()
+            "  f{f}:\n    module: {module}\n    config: {{ name: gen-{generation}-f{f} }}",
         )
         .unwrap();
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, RedisServer, Upstream, client, filter_wasm, free_port};
+use weir_tests::{Gateway, RedisServer, Upstream, client, filters, free_port};
 
 const CLIENTS: usize = 8;
 const RELOAD_EVERY: Duration = Duration::from_secs(3);
@@ -33,8 +33,8 @@ fn config(port: u16, up: &Upstream, redis: &RedisServer, generation: u64) -> Str
          routes:\n  - name: soak-{generation}\n    match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [counter, misbehave]\n",
         up.address(),
         redis.url(),
-        filter_wasm("client-counter").display(),
-        filter_wasm("test-misbehave").display(),
+        filters::CLIENT_COUNTER,
+        filters::TEST_MISBEHAVE,
     )
 }
 

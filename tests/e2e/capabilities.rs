@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, RedisServer, Upstream, client, filter_wasm, free_port, weir_check};
+use weir_tests::{Gateway, RedisServer, Upstream, client, filters, free_port, weir_check};
 
 use crate::config;
 
@@ -12,7 +12,7 @@ use crate::config;
 fn kv_config(stores: &str, store: &str) -> String {
     config(&format!(
         "key_value:\n{stores}filters:\n  kv:\n    module: {}\n    config: {{ store: {store} }}\n    grants: {{ key_value: [{store}] }}\n    limits: {{ call_deadline: 1s }}\nroutes:\n  - match: {{ path: {{ prefix: /kv }} }}\n    respond: {{ status: 404 }}\n    filters: [kv]\n  - match: {{ path: {{ prefix: /healthz }} }}\n    respond: {{ status: 200, body: ok }}\n",
-        filter_wasm("test-kv").display()
+        filters::TEST_KV
     ))
 }
 
@@ -180,11 +180,10 @@ async fn memory_store_expires_keys_and_stays_bounded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_are_shared_by_the_filters_granted_a_store_and_no_others() {
-    let wasm = filter_wasm("test-kv");
+    let wasm = filters::TEST_KV;
     let filter = |name: &str, store: &str| {
         format!(
-            "  {name}:\n    module: {}\n    config: {{ store: {store} }}\n    grants: {{ key_value: [{store}] }}\n",
-            wasm.display()
+            "  {name}:\n    module: {wasm}\n    config: {{ store: {store} }}\n    grants: {{ key_value: [{store}] }}\n",
         )
     };
     let route = |prefix: &str, filter: &str| {
@@ -239,7 +238,7 @@ async fn a_filter_importing_a_capability_its_config_does_not_grant_is_refused() 
     let cfg = config(&format!(
         "key_value:\n  local:\n    memory: {{}}\nfilters:\n  greedy:\n    module: {}\n    config: {{ store: local }}\n\
          routes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200 }}\n    filters: [greedy]\n",
-        filter_wasm("test-kv").display()
+        filters::TEST_KV
     ))
     .replace("{port}", &port.to_string());
     std::fs::write(&path, &cfg).unwrap();
@@ -254,39 +253,40 @@ async fn a_filter_importing_a_capability_its_config_does_not_grant_is_refused() 
     );
 
     // The same for secrets and outbound HTTP.
-    for (module, capability) in [
-        ("test-secret", "weir:filter/secrets"),
-        ("test-fetch", "wasi:http/outgoing-handler"),
+    for (name, module, capability) in [
+        ("test-secret", filters::TEST_SECRET, "weir:filter/secrets"),
+        (
+            "test-fetch",
+            filters::TEST_FETCH,
+            "wasi:http/outgoing-handler",
+        ),
     ] {
-        let cfg = cfg.replace(
-            &filter_wasm("test-kv").display().to_string(),
-            &filter_wasm(module).display().to_string(),
-        );
+        let cfg = cfg.replace(filters::TEST_KV, module);
         std::fs::write(&path, &cfg).unwrap();
         let (ok, out) = weir_check(&path, false);
-        assert!(!ok && out.contains(capability), "{module}: {out}");
+        assert!(!ok && out.contains(capability), "{name}: {out}");
     }
 
     // Listing a grant empty consents to the import and grants nothing: the
     // filter loads, and its calls are refused at run time.
     // (test-kv opens its store in `init`, so there the refusal is its init's.)
-    for (module, grant, loads) in [
-        ("test-secret", "{ secrets: [] }", true),
-        ("test-fetch", "{ http: { allow: [] } }", true),
-        ("test-kv", "{ key_value: [] }", false),
+    for (name, module, grant, loads) in [
+        ("test-secret", filters::TEST_SECRET, "{ secrets: [] }", true),
+        (
+            "test-fetch",
+            filters::TEST_FETCH,
+            "{ http: { allow: [] } }",
+            true,
+        ),
+        ("test-kv", filters::TEST_KV, "{ key_value: [] }", false),
     ] {
-        let consented = cfg
-            .replace(
-                &filter_wasm("test-kv").display().to_string(),
-                &filter_wasm(module).display().to_string(),
-            )
-            .replace(
-                "config: { store: local }\n",
-                &format!("config: {{ store: local }}\n    grants: {grant}\n"),
-            );
+        let consented = cfg.replace(filters::TEST_KV, module).replace(
+            "config: { store: local }\n",
+            &format!("config: {{ store: local }}\n    grants: {grant}\n"),
+        );
         std::fs::write(&path, &consented).unwrap();
         let (ok, out) = weir_check(&path, false);
-        assert_eq!(ok, loads, "{module} with {grant}: {out}");
+        assert_eq!(ok, loads, "{name} with {grant}: {out}");
         if !loads {
             assert!(
                 out.contains("filters.greedy.config") && out.contains("is not granted"),
@@ -294,15 +294,10 @@ async fn a_filter_importing_a_capability_its_config_does_not_grant_is_refused() 
             );
         }
     }
-    let consented = cfg
-        .replace(
-            &filter_wasm("test-kv").display().to_string(),
-            &filter_wasm("test-secret").display().to_string(),
-        )
-        .replace(
-            "config: { store: local }\n",
-            "config: { store: local }\n    grants: { secrets: [] }\n",
-        );
+    let consented = cfg.replace(filters::TEST_KV, filters::TEST_SECRET).replace(
+        "config: { store: local }\n",
+        "config: { store: local }\n    grants: { secrets: [] }\n",
+    );
     let gw = Gateway::start(&consented.replace(&port.to_string(), "{port}"));
     let denied = client()
         .get(gw.url("/"))
@@ -341,12 +336,12 @@ async fn a_secret_reaches_the_filter_it_is_granted_to_and_no_other() {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token-b.txt"), "from-a-file\n").unwrap();
-    let wasm = filter_wasm("test-secret");
+    let wasm = filters::TEST_SECRET;
     let cfg = config(&format!(
         "secrets:\n  token_a:\n    env: WEIR_E2E_TOKEN_A\n  token_b:\n    file: token-b.txt\n\
          filters:\n  sa:\n    module: {w}\n    grants: {{ secrets: [token_a] }}\n  sb:\n    module: {w}\n    grants: {{ secrets: [token_b] }}\n\
          routes:\n  - match: {{ path: {{ prefix: /a }} }}\n    respond: {{ status: 404 }}\n    filters: [sa]\n  - match: {{ path: {{ prefix: /b }} }}\n    respond: {{ status: 404 }}\n    filters: [sb]\n",
-        w = wasm.display()
+        w = wasm
     ))
     .replace("{port}", &port.to_string());
     std::fs::write(dir.path().join("weir.yaml"), cfg).unwrap();
@@ -386,7 +381,7 @@ async fn outbound_http_reaches_granted_origins_only() {
     let outside = Upstream::start("outside").await;
     let gw = Gateway::start(&config(&format!(
         "filters:\n  fetch:\n    module: {}\n    grants:\n      http:\n        allow: [\"http://{}\"]\n        timeout: 2s\n        max_response_bytes: 64KiB\n    limits: {{ call_deadline: 3s }}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 404 }}\n    filters: [fetch]\n",
-        filter_wasm("test-fetch").display(),
+        filters::TEST_FETCH,
         granted.address()
     )));
     let fetch = |url: String| {
@@ -429,11 +424,11 @@ async fn outbound_http_reaches_granted_origins_only() {
 async fn a_granted_directory_is_readable_and_nothing_else_is() {
     let files = tempfile::tempdir().unwrap();
     std::fs::write(files.path().join("list.txt"), "10.0.0.1\n").unwrap();
-    let wasm = filter_wasm("test-files");
+    let wasm = filters::TEST_FILES;
     let gw = Gateway::start(&config(&format!(
         "filters:\n  reader:\n    module: {w}\n    grants:\n      files: {{ path: \"{dir}\", mount: /data }}\n  blind:\n    module: {w}\n\
          routes:\n  - match: {{ path: {{ prefix: /reader }} }}\n    respond: {{ status: 404 }}\n    filters: [reader]\n  - match: {{ path: {{ prefix: /blind }} }}\n    respond: {{ status: 404 }}\n    filters: [blind]\n",
-        w = wasm.display(),
+        w = wasm,
         dir = files.path().display()
     )));
     let read = |path: &str, file: &str| {

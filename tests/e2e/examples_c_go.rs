@@ -1,17 +1,16 @@
 //! The C and Go examples through the real gateway: checksum-c verifies
 //! request bodies against their SHA-256 header; ipblock-go answers 403 to
 //! listed client addresses; the SDKs' test filters read secrets. The
-//! components come from `scripts/build-language-filters.sh`.
+//! components come from `scripts/build-language-filters.sh` (`weir_tests::filters`
+//! names those it built: without them these tests do not compile).
 
 use reqwest::Method;
-use weir_tests::{Gateway, Upstream, free_port};
+use weir_tests::{Gateway, Upstream, filters, free_port};
 
-use crate::languages::{
-    check_filter_config, header, language_wasm, send, upstream_saw, with_cache,
-};
+use crate::languages::{check_filter_config, header, send, upstream_saw, with_cache};
 
 fn checksum_config(upstream: &Upstream) -> String {
-    let module = language_wasm("checksum-c");
+    let module = filters::CHECKSUM_C;
     with_cache(&format!(
         "upstreams:\n  api:\n    targets: [{{ address: \"{}\" }}]\n\
          filters:\n  optional:\n    module: {m}\n\
@@ -19,7 +18,7 @@ fn checksum_config(upstream: &Upstream) -> String {
          routes:\n  - match: {{ path: {{ prefix: /strict }} }}\n    upstream: api\n    filters: [required]\n\
          \x20 - match: {{ path: {{ prefix: / }} }}\n    upstream: api\n    filters: [optional]\n",
         upstream.address(),
-        m = module.display()
+        m = module
     ))
 }
 
@@ -122,7 +121,7 @@ fn ipblock_config(upstream: &Upstream, deny: &str) -> String {
          filters:\n  block:\n    module: {}\n    config: {{ deny: {deny}, message: \"go away\" }}\n\
          routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: api\n    filters: [block]\n",
         upstream.address(),
-        language_wasm("ipblock-go").display()
+        filters::IPBLOCK_GO
     ))
 }
 
@@ -169,7 +168,7 @@ fn ipblock_go_reports_a_bad_block_list_at_check_time() {
     ] {
         let (ok, out) = check_filter_config(
             "block",
-            &language_wasm("ipblock-go"),
+            filters::IPBLOCK_GO,
             &format!("{{ deny: {deny} }}"),
             "",
         );
@@ -187,12 +186,12 @@ fn ipblock_go_reports_a_bad_block_list_at_check_time() {
 /// phase): weir applies it to the filter's own answer and to the route's.
 #[tokio::test(flavor = "multi_thread")]
 async fn c_and_go_filters_read_granted_secrets_only() {
-    for (lang, name) in [("c", "sdk-c-test"), ("go", "sdk-go-test")] {
+    for (lang, module) in [("c", filters::SDK_C_TEST), ("go", filters::SDK_GO_TEST)] {
         let cfg = with_cache(&format!(
             "secrets:\n  token:\n    env: WEIR_CGO_TEST_TOKEN\n  other:\n    env: WEIR_CGO_TEST_TOKEN\n\
              filters:\n  caps:\n    module: {}\n    grants: {{ secrets: [token] }}\n\
              routes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 404 }}\n    filters: [caps]\n",
-            language_wasm(name).display()
+            module
         ));
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();

@@ -6,18 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use weir_tests::{filter_wasm, weir_bin, workspace_root};
+use weir_tests::{filters, weir_bin, workspace_root};
 
-/// The reference filter's builds: (LANG, component). Rust's must exist; the
-/// other languages' are tested when `scripts/build-language-filters.sh`
-/// built them.
-fn reference_builds() -> Vec<(&'static str, PathBuf)> {
-    let languages = workspace_root().join("filters/target/languages");
-    let mut builds = vec![("rust", filter_wasm("reference-rust"))];
+/// The reference filter's builds: (LANG, component). Rust's is built with
+/// this crate; the other languages' are tested when
+/// `scripts/build-language-filters.sh` had built them when it was compiled.
+fn reference_builds() -> Vec<(&'static str, &'static str)> {
+    let mut builds = vec![("rust", filters::REFERENCE_RUST)];
     for lang in ["js", "python", "c", "go"] {
-        let path = languages.join(format!("reference-{lang}.wasm"));
-        if path.exists() {
-            builds.push((lang, path));
+        if let Some(module) = filters::optional_language_filter(&format!("reference-{lang}")) {
+            builds.push((lang, module));
         }
     }
     builds
@@ -45,11 +43,11 @@ fn filter_test(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn reference_test(fixtures: &Path, module: &Path, lang: &str) -> (bool, String, String) {
+fn reference_test(fixtures: &Path, module: &str, lang: &str) -> (bool, String, String) {
     filter_test(&[
         fixtures.to_str().unwrap(),
         "--module",
-        module.to_str().unwrap(),
+        module,
         "--config",
         r#"{"store": "counters"}"#,
         "--kv",
@@ -63,7 +61,7 @@ fn reference_test(fixtures: &Path, module: &Path, lang: &str) -> (bool, String, 
 fn the_reference_fixtures_pass_in_every_built_language() {
     let fixtures = workspace_root().join("filters/reference/fixtures.yaml");
     for (lang, module) in reference_builds() {
-        let (ok, out, err) = reference_test(&fixtures, &module, lang);
+        let (ok, out, err) = reference_test(&fixtures, module, lang);
         assert!(ok, "{lang}:\n{out}\n{err}");
         assert!(out.contains(" passed, 0 failed"), "{lang}:\n{out}");
         assert!(!out.contains("FAIL"), "{lang}:\n{out}");
@@ -84,7 +82,7 @@ fn a_wrong_expectation_fails_with_a_field_by_field_diff() {
          \x20     context: { ref-name: eve }\n",
     )
     .unwrap();
-    let (ok, out, err) = reference_test(&fixtures, &filter_wasm("reference-rust"), "rust");
+    let (ok, out, err) = reference_test(&fixtures, filters::REFERENCE_RUST, "rust");
     assert!(!ok, "a wrong expectation passed:\n{out}\n{err}");
     assert!(out.contains("  ok    right\n"), "{out}");
     assert!(out.contains("  FAIL  wrong\n"), "{out}");
@@ -109,7 +107,7 @@ fn a_misspelt_fixture_field_is_an_error_not_a_pass() {
         "cases:\n  - name: typo\n    expect: { respone: { status: 500 } }\n",
     )
     .unwrap();
-    let (ok, out, err) = reference_test(&fixtures, &filter_wasm("reference-rust"), "rust");
+    let (ok, out, err) = reference_test(&fixtures, filters::REFERENCE_RUST, "rust");
     assert!(!ok, "{out}");
     assert!(err.contains("respone"), "{err}");
 }
@@ -135,9 +133,9 @@ fn a_routes_chain_runs_from_the_config_without_network() {
              routes:\n\
              \x20 - name: api\n    match: {{ path: {{ prefix: /api }} }}\n    upstream: api\n    filters: [ref, inner]\n\
              \x20 - name: fetching\n    match: {{ path: {{ prefix: / }} }}\n    upstream: api\n    filters: [fetch]\n",
-            tag = filter_wasm("test-tag").display(),
-            reference = filter_wasm("reference-rust").display(),
-            fetch = filter_wasm("test-fetch").display(),
+            tag = filters::TEST_TAG,
+            reference = filters::REFERENCE_RUST,
+            fetch = filters::TEST_FETCH,
         ),
     )
     .unwrap();

@@ -4,16 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, Upstream, client, filter_wasm, wait_until};
+use weir_tests::{Gateway, Upstream, client, filters, wait_until};
 
 use crate::config;
 
-/// A `filters:` entry.
+/// A `filters:` entry for the component `module` (a path from
+/// `weir_tests::filters`).
 fn filter(name: &str, module: &str, extra: &str) -> String {
-    format!(
-        "  {name}:\n    module: {}\n{extra}",
-        filter_wasm(module).display()
-    )
+    format!("  {name}:\n    module: {module}\n{extra}")
 }
 
 /// Config with one upstream `svc` and the given filters and routes.
@@ -42,8 +40,8 @@ async fn request_and_response_headers_in_onion_order() {
     let gw = Gateway::start(&with_filters(
         &up,
         &[
-            filter("a", "test-tag", "    config: { name: a }\n"),
-            filter("b", "test-tag", "    config: { name: b }\n"),
+            filter("a", filters::TEST_TAG, "    config: { name: a }\n"),
+            filter("b", filters::TEST_TAG, "    config: { name: b }\n"),
         ],
         &route("/", "a, b"),
     ));
@@ -66,8 +64,8 @@ async fn global_chain_runs_before_the_route_chain() {
     let cfg = with_filters(
         &up,
         &[
-            filter("outer", "test-tag", "    config: { name: outer }\n"),
-            filter("inner", "test-tag", "    config: { name: inner }\n"),
+            filter("outer", filters::TEST_TAG, "    config: { name: outer }\n"),
+            filter("inner", filters::TEST_TAG, "    config: { name: inner }\n"),
         ],
         &route("/", "inner"),
     )
@@ -84,7 +82,7 @@ async fn a_filter_answers_from_request_and_response_headers() {
         &up,
         &[filter(
             "deny",
-            "test-deny",
+            filters::TEST_DENY,
             "    config: { status: 401, body: denied, unless_header: x-api-key }\n",
         )],
         &route("/", "deny"),
@@ -127,12 +125,12 @@ async fn context_passes_from_one_filter_to_the_next() {
         &[
             filter(
                 "auth",
-                "test-context",
+                filters::TEST_CONTEXT,
                 "    config: { mode: set, key: subject, from_header: x-user }\n",
             ),
             filter(
                 "stamp",
-                "test-context",
+                filters::TEST_CONTEXT,
                 "    config: { mode: get, key: subject, to_header: x-subject }\n",
             ),
         ],
@@ -161,7 +159,7 @@ async fn bodies_are_replaced_with_framing_kept_right() {
         &up,
         &[filter(
             "body",
-            "test-body",
+            filters::TEST_BODY,
             "    config: { prefix: \"[\", suffix: \"]\" }\n",
         )],
         &route("/", "body"),
@@ -204,7 +202,7 @@ async fn log_phase_sees_the_outcome() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("log", "test-log", "")],
+        &[filter("log", filters::TEST_LOG, "")],
         &route("/", "log"),
     ));
     let resp = client()
@@ -226,7 +224,7 @@ async fn a_runaway_filter_is_stopped_at_its_deadline_while_others_flow() {
         &up,
         &[filter(
             "wild",
-            "test-misbehave",
+            filters::TEST_MISBEHAVE,
             "    limits: { call_deadline: 1s }\n",
         )],
         &format!(
@@ -269,7 +267,7 @@ async fn unbounded_allocation_stops_at_the_memory_cap() {
         &up,
         &[filter(
             "hog",
-            "test-misbehave",
+            filters::TEST_MISBEHAVE,
             "    limits: { memory: 16MiB }\n",
         )],
         &route("/", "hog"),
@@ -301,8 +299,8 @@ async fn a_trap_fails_closed_or_open_as_configured() {
     let gw = Gateway::start(&with_filters(
         &up,
         &[
-            filter("closed", "test-misbehave", ""),
-            filter("open", "test-misbehave", "    on_error: fail_open\n"),
+            filter("closed", filters::TEST_MISBEHAVE, ""),
+            filter("open", filters::TEST_MISBEHAVE, "    on_error: fail_open\n"),
         ],
         &format!("{}{}", route("/closed", "closed"), route("/open", "open")),
     ));
@@ -337,7 +335,7 @@ async fn a_header_value_with_crlf_is_refused() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("crlf", "test-misbehave", "")],
+        &[filter("crlf", filters::TEST_MISBEHAVE, "")],
         &route("/", "crlf"),
     ));
     let seen = upstream_headers(
@@ -364,7 +362,7 @@ async fn response_edits_from_the_request_are_refused_once_the_response_is_out() 
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("late", "test-misbehave", "")],
+        &[filter("late", filters::TEST_MISBEHAVE, "")],
         &route("/", "late"),
     ));
     let resp = client().get(gw.url("/")).send().await.unwrap();
@@ -386,7 +384,11 @@ async fn header_only_chains_leave_bodies_streaming() {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&with_filters(
         &up,
-        &[filter("tag", "test-tag", "    config: { name: t }\n")],
+        &[filter(
+            "tag",
+            filters::TEST_TAG,
+            "    config: { name: t }\n",
+        )],
         &route("/", "tag"),
     ));
     let body = vec![b'z'; 2 * 1024 * 1024];
@@ -414,7 +416,7 @@ fn a_filter_refusing_its_config_is_a_config_error() {
         &path,
         format!(
             "listeners:\n  - name: main\n    address: 127.0.0.1:1\nfilters:\n  picky:\n    module: {}\n    config: {{ reject: \"setting x must be positive\" }}\nroutes:\n  - respond: {{ status: 200 }}\n    filters: [picky]\n",
-            filter_wasm("test-noop").display()
+            filters::TEST_NOOP
         ),
     )
     .unwrap();
@@ -439,7 +441,7 @@ fn config_errors_name_the_field_or_the_missing_config() {
                 "listeners:\n  - name: main\n    address: 127.0.0.1:1\nkey_value:\n  c:\n    memory: {{}}\n\
                  filters:\n  counter:\n    module: {}\n{config}    grants: {{ key_value: [c] }}\n\
                  routes:\n  - respond: {{ status: 200 }}\n    filters: [counter]\n",
-                filter_wasm("client-counter").display()
+                filters::CLIENT_COUNTER
             ),
         )
         .unwrap();
@@ -464,7 +466,11 @@ async fn a_restart_loads_compiled_filters_from_the_cache_dir() {
     let cache = tempfile::tempdir().unwrap();
     let cfg = with_filters(
         &up,
-        &[filter("tag", "test-tag", "    config: { name: cached }\n")],
+        &[filter(
+            "tag",
+            filters::TEST_TAG,
+            "    config: { name: cached }\n",
+        )],
         &route("/", "tag"),
     )
     .replace(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use weir_tests::{Gateway, client, filter_wasm, free_port, metrics_text, wait_until};
+use weir_tests::{Gateway, client, filters, free_port, metrics_text, wait_until};
 
 use crate::config;
 
@@ -78,7 +78,7 @@ async fn when_every_instance_slot_is_taken_the_filter_is_refused_not_the_gateway
          routes:\n  - match: {{ path: {{ prefix: /held }} }}\n    upstream: held\n    filters: [both]\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 204 }}\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         held.address,
-        filter_wasm("test-noop").display()
+        filters::TEST_NOOP
     ))
     .replacen("server:\n", "server:\n  max_filter_instances: 2\n", 1);
     let gw = Gateway::start(&yaml);

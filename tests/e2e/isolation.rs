@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use weir_tests::{Gateway, Upstream, admin_reload, client, filter_wasm, free_port, wait_until};
+use weir_tests::{Gateway, Upstream, admin_reload, client, filters, free_port, wait_until};
 
 use crate::config;
 
@@ -19,7 +19,7 @@ fn runaway_config(up: &Upstream, admin_port: u16) -> String {
          routes:\n  - match: {{ path: {{ prefix: /slow }} }}\n    upstream: svc\n    filters: [runaway]\n  - match: {{ path: {{ prefix: /fast }} }}\n    upstream: svc\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         up.address(),
-        filter_wasm("test-misbehave").display()
+        filters::TEST_MISBEHAVE
     ))
 }
 
@@ -193,7 +193,7 @@ fn body_phase_config(up: &Upstream, extra: &str) -> String {
          \x20 busy:\n    module: {module}\n    config: {{ body_phase: true }}\n    limits: {{ call_deadline: 30s }}\n\
          routes:\n  - match: {{ path: {{ prefix: /body }} }}\n    upstream: svc\n    filters: [body]\n  - match: {{ path: {{ prefix: /busy }} }}\n    upstream: svc\n    filters: [busy]\n  - match: {{ path: {{ prefix: /other }} }}\n    upstream: svc\n{extra}",
         up = up.address(),
-        module = filter_wasm("test-misbehave").display()
+        module = filters::TEST_MISBEHAVE
     ))
 }
 
@@ -271,13 +271,12 @@ async fn instances_go_back_to_the_pool_after_the_filters_last_phase() {
 
     let up = Upstream::start("svc").await;
     let admin_port = free_port();
-    let noop = filter_wasm("test-noop");
+    let noop = filters::TEST_NOOP;
     let gw = Gateway::start(&config(&format!(
         "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  early:\n    module: {noop}\n    config: {{ phases: [request-headers] }}\n  late:\n    module: {noop}\n    config: {{ phases: [request-headers, response-headers] }}\n\
          routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [early, late]\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         up.address(),
-        noop = noop.display(),
     )));
 
     const HELD: usize = 4;

@@ -1,41 +1,29 @@
 //! Filters in every language through the real gateway: the reference filter
 //! (`filters/reference/README.md`) built from Rust, JavaScript, Python, C and Go,
 //! held to one shared set of requests and answers; and the JavaScript and
-//! Python examples. JavaScript and Python components come from
-//! `scripts/build-language-filters.sh`; the configs share one compiled-artifact
-//! cache, so only the first run compiles them.
+//! Python examples. JavaScript, Python, C and Go components come from
+//! `scripts/build-language-filters.sh` (`weir_tests::filters` names those it
+//! built: without them these tests do not compile); the configs share one
+//! compiled-artifact cache, so only the first run compiles them.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use weir_tests::{
-    Gateway, Upstream, client, filter_wasm, free_port, wait_until, weir_check, workspace_root,
+    Gateway, Upstream, client, filters, free_port, wait_until, weir_check, workspace_root,
 };
 
 use crate::config;
 
-/// A component built by `scripts/build-language-filters.sh`.
-pub(crate) fn language_wasm(name: &str) -> PathBuf {
-    let path = workspace_root().join(format!("filters/target/languages/{name}.wasm"));
-    assert!(
-        path.exists(),
-        "{} not found: run scripts/build-language-filters.sh (done by the README's test command)",
-        path.display()
-    );
-    path
-}
-
-/// The reference filter in each language, with the name it reports in `x-ref-lang`.
-fn reference_builds() -> Vec<(&'static str, PathBuf)> {
-    vec![
-        ("rust", filter_wasm("reference-rust")),
-        ("js", language_wasm("reference-js")),
-        ("python", language_wasm("reference-python")),
-        ("c", language_wasm("reference-c")),
-        ("go", language_wasm("reference-go")),
-    ]
-}
+/// The reference filter in each language, with the name it reports in
+/// `x-ref-lang`.
+const REFERENCE_BUILDS: [(&str, &str); 5] = [
+    ("rust", filters::REFERENCE_RUST),
+    ("js", filters::REFERENCE_JS),
+    ("python", filters::REFERENCE_PYTHON),
+    ("c", filters::REFERENCE_C),
+    ("go", filters::REFERENCE_GO),
+];
 
 /// Compiled JavaScript and Python components take seconds to compile: every
 /// gateway of these tests keeps the artifacts in one directory under target/.
@@ -55,7 +43,7 @@ pub(crate) fn with_cache(rest: &str) -> String {
 }
 
 /// `/ref` counts in a memory store; `/down` in a Redis store nobody serves.
-fn reference_config(module: &Path, upstream: &Upstream, redis_port: u16) -> String {
+fn reference_config(module: &str, upstream: &Upstream, redis_port: u16) -> String {
     with_cache(&format!(
         "upstreams:\n  api:\n    targets: [{{ address: \"{up}\" }}]\n\
          key_value:\n  counters:\n    memory: {{}}\n  down:\n    redis: {{ url: \"redis://127.0.0.1:{redis_port}/0\", connect_timeout: 100ms, command_timeout: 100ms }}\n\
@@ -64,22 +52,21 @@ fn reference_config(module: &Path, upstream: &Upstream, redis_port: u16) -> Stri
          routes:\n  - match: {{ path: {{ prefix: /down }} }}\n    upstream: api\n    filters: [ref-down]\n\
          \x20 - match: {{ path: {{ prefix: / }} }}\n    upstream: api\n    filters: [ref]\n",
         up = upstream.address(),
-        m = module.display(),
+        m = module,
     ))
 }
 /// `weir check` output for a config running `module` as filter `NAME` with
 /// `config` (YAML) on a direct-response route; whether it passed.
 pub(crate) fn check_filter_config(
     name: &str,
-    module: &Path,
+    module: &str,
     config: &str,
     extra: &str,
 ) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weir.yaml");
     let cfg = with_cache(&format!(
-        "{extra}filters:\n  {name}:\n    module: {}\n    config: {config}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200 }}\n    filters: [{name}]\n",
-        module.display()
+        "{extra}filters:\n  {name}:\n    module: {module}\n    config: {config}\nroutes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200 }}\n    filters: [{name}]\n"
     ));
     std::fs::write(&path, cfg.replace("{port}", &free_port().to_string())).unwrap();
     weir_check(&path, false)
@@ -264,19 +251,19 @@ async fn check_reference(lang: &str, gw: &Gateway, upstream: &Upstream) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_filter_behaves_the_same_in_every_language() {
     let upstream = Upstream::start("api").await;
-    for (lang, module) in reference_builds() {
-        let gw = Gateway::start(&reference_config(&module, &upstream, free_port()));
+    for (lang, module) in REFERENCE_BUILDS {
+        let gw = Gateway::start(&reference_config(module, &upstream, free_port()));
         check_reference(lang, &gw, &upstream).await;
     }
 }
 
 #[test]
 fn every_language_rejects_a_reference_config_without_a_store() {
-    for (lang, module) in reference_builds() {
+    for (lang, module) in REFERENCE_BUILDS {
         // The grant has to be there: the store's absence is the error.
         let (ok, out) = check_filter_config(
             "ref",
-            &module,
+            module,
             "{ other: 1 }\n    grants: { key_value: [counters] }",
             "key_value:\n  counters:\n    memory: {}\n",
         );
@@ -289,7 +276,7 @@ fn every_language_rejects_a_reference_config_without_a_store() {
 }
 
 fn ab_config(upstream: &Upstream) -> String {
-    let module = language_wasm("ab-routing-js");
+    let module = filters::AB_ROUTING_JS;
     with_cache(&format!(
         "upstreams:\n  shop:\n    targets: [{{ address: \"{}\" }}]\n\
          filters:\n  all-b:\n    module: {m}\n    config: {{ split: 100 }}\n\
@@ -297,7 +284,7 @@ fn ab_config(upstream: &Upstream) -> String {
          routes:\n  - match: {{ path: {{ prefix: /b }} }}\n    upstream: shop\n    filters: [all-b]\n\
          \x20 - match: {{ path: {{ prefix: /a }} }}\n    upstream: shop\n    filters: [all-a]\n",
         upstream.address(),
-        m = module.display()
+        m = module
     ))
 }
 
@@ -365,7 +352,7 @@ fn validate_config(upstream: &Upstream, config_line: &str) -> String {
          filters:\n  validate:\n    module: {}\n{config_line}\
          routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: api\n    filters: [validate]\n",
         upstream.address(),
-        language_wasm("validate-py").display()
+        filters::VALIDATE_PY
     ))
 }
 
@@ -420,12 +407,7 @@ async fn validate_py_answers_400_with_the_schema_errors() {
 
 #[test]
 fn validate_py_reports_a_missing_schema_at_check_time() {
-    let (ok, out) = check_filter_config(
-        "validate",
-        &language_wasm("validate-py"),
-        "{ schema: 5 }",
-        "",
-    );
+    let (ok, out) = check_filter_config("validate", filters::VALIDATE_PY, "{ schema: 5 }", "");
     assert!(!ok, "{out}");
     assert!(
         out.contains("filters.validate.config") && out.contains("schema"),
@@ -440,12 +422,13 @@ fn validate_py_reports_a_missing_schema_at_check_time() {
 async fn javascript_and_python_filters_use_secrets_and_outbound_http() {
     let allowed = Upstream::start("allowed").await;
     let unreachable_port = free_port();
-    for (lang, name) in [("js", "sdk-js-test"), ("python", "sdk-python-test")] {
-        let module = language_wasm(name);
+    for (lang, module) in [
+        ("js", filters::SDK_JS_TEST),
+        ("python", filters::SDK_PYTHON_TEST),
+    ] {
         let filter = |filter: &str, config: &str| {
             format!(
-                "  {filter}:\n    module: {}\n    config: {config}\n    grants: {{ secrets: [token], http: {{ allow: [\"http://{}\"] }} }}\n    limits: {{ call_deadline: 5s }}\n",
-                module.display(),
+                "  {filter}:\n    module: {module}\n    config: {config}\n    grants: {{ secrets: [token], http: {{ allow: [\"http://{}\"] }} }}\n    limits: {{ call_deadline: 5s }}\n",
                 allowed.address()
             )
         };

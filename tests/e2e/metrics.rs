@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, Upstream, admin_reload, client, filter_wasm, free_port, workspace_root};
+use weir_tests::{Gateway, Upstream, admin_reload, client, filters, free_port, workspace_root};
 
 use crate::config;
 
@@ -169,7 +169,7 @@ fn metrics_config(
          \x20 - name: silent\n    match: {{ path: {{ prefix: /silent }} }}\n    upstream: silent\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         live = up.address(),
-        module = filter_wasm("test-misbehave").display(),
+        module = filters::TEST_MISBEHAVE,
     ))
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use weir_tests::{
-    Gateway, Upstream, admin_config, admin_reload, client, filter_wasm, free_port, replace_file,
+    Gateway, Upstream, admin_config, admin_reload, client, filters, free_port, replace_file,
     wait_admin,
 };
 
@@ -48,15 +48,15 @@ async fn served_by(gw: &Gateway) -> (String, String) {
 async fn a_changed_file_is_served_and_a_broken_one_never_is() {
     let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
     let admin = free_port();
-    let module = filter_wasm("test-tag");
-    let gw = Gateway::start(&tagged(admin, &a, &module, "one", ""));
+    let module = Path::new(filters::TEST_TAG);
+    let gw = Gateway::start(&tagged(admin, &a, module, "one", ""));
     assert_eq!(served_by(&gw).await, ("a".into(), "one".into()));
     let first = admin_config(admin).await;
     assert_eq!(first["generation"], 1);
     assert!(first["last_failure"].is_null());
 
     let port = gw.port.to_string();
-    gw.replace_config(&tagged(admin, &b, &module, "two", "").replace("{port}", &port));
+    gw.replace_config(&tagged(admin, &b, module, "two", "").replace("{port}", &port));
     let second = wait_admin(admin, "generation 2", |s| {
         s["generation"].as_u64() >= Some(2)
     })
@@ -69,7 +69,7 @@ async fn a_changed_file_is_served_and_a_broken_one_never_is() {
 
     // A config with errors: refused as a whole, every error reported with its
     // path and line, generation 2 keeps serving.
-    let broken = tagged(admin, &a, &module, "three", "")
+    let broken = tagged(admin, &a, module, "three", "")
         .replace("{port}", &port)
         .replace("upstream: svc", "upstream: nowhere")
         .replace("prefix: /", "prefix: no-slash");
@@ -101,14 +101,14 @@ async fn a_changed_file_is_served_and_a_broken_one_never_is() {
 async fn a_filter_that_rejects_its_config_keeps_the_running_generation() {
     let up = Upstream::start("svc").await;
     let admin = free_port();
-    let module = filter_wasm("test-tag");
-    let gw = Gateway::start(&tagged(admin, &up, &module, "good", ""));
+    let module = Path::new(filters::TEST_TAG);
+    let gw = Gateway::start(&tagged(admin, &up, module, "good", ""));
     let port = gw.port.to_string();
     let gate = format!(
         "  gate:\n    module: {}\n    config: {{ reject: \"gate refuses this config\" }}\n",
-        filter_wasm("test-noop").display()
+        filters::TEST_NOOP
     );
-    gw.replace_config(&tagged(admin, &up, &module, "bad", &gate).replace("{port}", &port));
+    gw.replace_config(&tagged(admin, &up, module, "bad", &gate).replace("{port}", &port));
     let status = wait_admin(admin, "the refused filter", |s| {
         !s["last_failure"].is_null()
     })
@@ -126,7 +126,7 @@ async fn a_filter_that_rejects_its_config_keeps_the_running_generation() {
 async fn sighup_and_the_admin_endpoint_reload() {
     let up = Upstream::start("svc").await;
     let admin = free_port();
-    let gw = Gateway::start(&tagged(admin, &up, &filter_wasm("test-tag"), "t", ""));
+    let gw = Gateway::start(&tagged(admin, &up, Path::new(filters::TEST_TAG), "t", ""));
 
     let kill = std::process::Command::new("kill")
         .args(["-HUP", &gw.pid().to_string()])
@@ -160,7 +160,7 @@ async fn a_rebuilt_wasm_module_is_reloaded_in_place() {
     let admin = free_port();
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("filter.wasm");
-    std::fs::copy(filter_wasm("test-tag"), &module).unwrap();
+    std::fs::copy(filters::TEST_TAG, &module).unwrap();
     let gw = Gateway::start(&tagged(admin, &up, &module, "t", ""));
     let before = admin_config(admin).await;
 
@@ -231,12 +231,12 @@ async fn reloads_under_load_fail_no_request_and_never_mix_generations() {
     // Two filter modules with different bytes, alternated between rounds.
     let dir = tempfile::tempdir().unwrap();
     let modules: [PathBuf; 2] = [dir.path().join("tag-1.wasm"), dir.path().join("tag-2.wasm")];
-    let tag_bytes = std::fs::read(filter_wasm("test-tag")).unwrap();
+    let tag_bytes = std::fs::read(filters::TEST_TAG).unwrap();
     std::fs::write(&modules[0], &tag_bytes).unwrap();
     std::fs::write(&modules[1], with_custom_section(&tag_bytes, "second")).unwrap();
     let reject = format!(
         "  gate:\n    module: {}\n    config: {{ reject: refused }}\n",
-        filter_wasm("test-noop").display()
+        filters::TEST_NOOP
     );
 
     let gw = Arc::new(Gateway::start(&tagged(admin, &a, &modules[0], "gen-0", "")));
@@ -356,8 +356,8 @@ async fn reloads_under_load_fail_no_request_and_never_mix_generations() {
 async fn two_hundred_reloads_leak_no_memory() {
     let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
     let admin = free_port();
-    let module = filter_wasm("test-tag");
-    let gw = Gateway::start(&tagged(admin, &a, &module, "t0", ""));
+    let module = Path::new(filters::TEST_TAG);
+    let gw = Gateway::start(&tagged(admin, &a, module, "t0", ""));
     let port = gw.port.to_string();
     let http = client();
     let mut rss_after_10 = 0;
@@ -365,7 +365,7 @@ async fn two_hundred_reloads_leak_no_memory() {
         // Alternate pools and filter configs so each reload builds new ones.
         let target = if i % 2 == 0 { &a } else { &b };
         gw.replace_config(
-            &tagged(admin, target, &module, &format!("t{i}"), "").replace("{port}", &port),
+            &tagged(admin, target, module, &format!("t{i}"), "").replace("{port}", &port),
         );
         let (_, outcome) = admin_reload(admin).await;
         assert_eq!(outcome["ok"], true, "{outcome}");
@@ -387,8 +387,8 @@ async fn two_hundred_reloads_leak_no_memory() {
 async fn in_flight_requests_finish_on_the_generation_they_started_with() {
     let up = Upstream::start("svc").await;
     let admin = free_port();
-    let module = filter_wasm("test-tag");
-    let gw = Gateway::start(&tagged(admin, &up, &module, "old", ""));
+    let module = Path::new(filters::TEST_TAG);
+    let gw = Gateway::start(&tagged(admin, &up, module, "old", ""));
     let url = gw.url("/slow?ms=1500");
     let slow = tokio::spawn(async move {
         let resp = client().get(url).send().await.unwrap();
@@ -403,7 +403,7 @@ async fn in_flight_requests_finish_on_the_generation_they_started_with() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let port = gw.port.to_string();
-    gw.replace_config(&tagged(admin, &up, &module, "new", "").replace("{port}", &port));
+    gw.replace_config(&tagged(admin, &up, module, "new", "").replace("{port}", &port));
     wait_admin(admin, "generation 2", |s| {
         s["generation"].as_u64() >= Some(2)
     })
@@ -420,12 +420,12 @@ async fn in_flight_requests_finish_on_the_generation_they_started_with() {
 async fn listener_changes_are_reported_as_needing_a_restart() {
     let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
     let admin = free_port();
-    let module = filter_wasm("test-tag");
-    let gw = Gateway::start(&tagged(admin, &a, &module, "t", ""));
+    let module = Path::new(filters::TEST_TAG);
+    let gw = Gateway::start(&tagged(admin, &a, module, "t", ""));
     let other_port = free_port().to_string();
     // A new listener address and a new upstream: the upstream change applies,
     // the listener change waits for a restart.
-    gw.replace_config(&tagged(admin, &b, &module, "t", "").replace("{port}", &other_port));
+    gw.replace_config(&tagged(admin, &b, module, "t", "").replace("{port}", &other_port));
     let status = wait_admin(admin, "the reload", |s| s["generation"].as_u64() >= Some(2)).await;
     assert_eq!(status["restart_required"], serde_json::json!(["listeners"]));
     assert_eq!(
@@ -439,7 +439,7 @@ async fn listener_changes_are_reported_as_needing_a_restart() {
     );
 
     // The other sections fixed at start are reported alike.
-    let more = tagged(admin, &b, &module, "t", "")
+    let more = tagged(admin, &b, module, "t", "")
         .replace("{port}", &other_port)
         .replace("server:\n  threads: 2\n", "server:\n  threads: 3\n")
         + "access_log:\n  format: text\ntracing:\n  service_name: other\n";

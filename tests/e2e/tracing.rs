@@ -15,7 +15,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use prost::Message;
 use tokio::sync::watch;
-use weir_tests::{Gateway, Upstream, client, filter_wasm};
+use weir_tests::{Gateway, Upstream, client, filters};
 
 use crate::config;
 
@@ -94,7 +94,7 @@ fn gateway(up: &Upstream, otlp_port: u16) -> Gateway {
          routes:\n  - name: api\n    match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [reader]\n\
          tracing:\n  service_name: weir-e2e\n  otlp:\n    endpoint: http://127.0.0.1:{otlp_port}\n    export_interval: 50ms\n    timeout: 2s\n",
         up.address(),
-        filter_wasm("test-context").display(),
+        filters::TEST_CONTEXT,
     )))
 }
 
@@ -177,7 +177,7 @@ async fn a_filter_reads_the_traceparent_weir_sends_upstream() {
          filters:\n  reader:\n    module: {}\n    config: {{ mode: get, key: traceparent, to_header: x-context-traceparent }}\n\
          routes:\n  - name: api\n    match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [reader]\n",
         up.address(),
-        filter_wasm("test-context").display(),
+        filters::TEST_CONTEXT,
     )));
     let client_trace = "0af7651916cd43dd8448eb211c80319c";
     for continued in [false, true] {

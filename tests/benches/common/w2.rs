@@ -5,7 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{EncodingKey, Header, encode};
-use weir_tests::filter_wasm;
+use weir_tests::filters;
 
 pub const SECRET: &str = "bench-hmac-secret-of-32-bytes-at-least!";
 pub const ISSUER: &str = "bench";
@@ -53,7 +53,7 @@ pub fn auth_and_limit() -> String {
       store: limits
       limits: [{{ name: per-user, limit: 1000000000, window: 1h, key: {{ context: sub }} }}]
 "#,
-        auth = filter_wasm("jwt-auth").display(),
-        limit = filter_wasm("rate-limit").display(),
+        auth = filters::JWT_AUTH,
+        limit = filters::RATE_LIMIT,
     )
 }

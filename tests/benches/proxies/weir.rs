@@ -1,9 +1,7 @@
 //! weir's configs for each workload: one listener on 1 thread, upstream
 //! `app`; the filters and routes each workload needs.
 
-use std::path::PathBuf;
-
-use weir_tests::{Upstream, filter_wasm, workspace_root};
+use weir_tests::{Upstream, filters, workspace_root};
 
 use crate::w2;
 
@@ -61,7 +59,10 @@ pub enum Tail {
     /// then from Python, in place of `headers`; a call deadline of 1 s, not
     /// 100 ms, so that a new instance's first calls on a busy machine count
     /// as slow rather than failed.
-    Languages { js: PathBuf, python: PathBuf },
+    Languages {
+        js: &'static str,
+        python: &'static str,
+    },
 }
 
 /// W2/W3: one route behind jwt-auth (HS256) + rate-limit (memory store, a
@@ -73,18 +74,16 @@ pub fn chain(port: u16, up: &Upstream, tail: &Tail) -> String {
             format!(
                 "  tag:\n    module: {}\n    config:\n      request: {{ set: {{ x-user-id: \"${{ctx.sub}}\" }} }}\n      \
                  response: {{ set: {{ x-served-by: weir }} }}\n",
-                filter_wasm("headers").display()
+                filters::HEADERS
             ),
             "auth, limit, tag",
         ),
         Tail::Languages { js, python } => (
             format!(
-                "  ref-js:\n    module: {}\n    config: {{ store: counters }}\n    grants: {{ key_value: [counters] }}\n    \
+                "  ref-js:\n    module: {js}\n    config: {{ store: counters }}\n    grants: {{ key_value: [counters] }}\n    \
                  limits: {{ call_deadline: 1s }}\n\
-                 \x20 ref-python:\n    module: {}\n    config: {{ store: counters }}\n    grants: {{ key_value: [counters] }}\n    \
+                 \x20 ref-python:\n    module: {python}\n    config: {{ store: counters }}\n    grants: {{ key_value: [counters] }}\n    \
                  limits: {{ call_deadline: 1s }}\n",
-                js.display(),
-                python.display()
             ),
             "auth, limit, ref-js, ref-python",
         ),
@@ -116,7 +115,7 @@ pub fn transform(port: u16, up: &Upstream) -> String {
             "filters:\n  json:\n    module: {}\n    config:\n      {TRANSFORM}\n\
              routes:\n  - name: transformed\n    match: {{ path: {{ prefix: /t }} }}\n    upstream: app\n    \
              strip_prefix: true\n    filters: [json]\n  - name: all\n    match: {{ path: {{ prefix: / }} }}\n    upstream: app\n",
-            filter_wasm("json-transform").display()
+            filters::JSON_TRANSFORM
         ),
     )
 }
@@ -137,20 +136,20 @@ pub fn many_routes(port: u16, admin: u16, up: &Upstream, routes: usize) -> Strin
     format!("{config}    strip_prefix: true\n")
 }
 
-/// The JavaScript and Python reference filters, or why W3 cannot run.
+/// The JavaScript and Python reference filters, or why W3 cannot run: they
+/// were not built (scripts/build-language-filters.sh) when this benchmark
+/// was compiled.
 pub fn language_filters() -> Result<Tail, String> {
-    let dir = workspace_root().join("filters/target/languages");
-    let (js, python) = (
-        dir.join("reference-js.wasm"),
-        dir.join("reference-python.wasm"),
-    );
-    for path in [&js, &python] {
-        if !path.exists() {
-            return Err(format!(
-                "{} is not built (scripts/build-language-filters.sh)",
-                path.display()
-            ));
-        }
-    }
-    Ok(Tail::Languages { js, python })
+    let built = |name: &str| {
+        filters::optional_language_filter(name).ok_or_else(|| {
+            format!(
+                "{name} was not built when this benchmark was compiled \
+                 (scripts/build-language-filters.sh, then build again)"
+            )
+        })
+    };
+    Ok(Tail::Languages {
+        js: built("reference-js")?,
+        python: built("reference-python")?,
+    })
 }

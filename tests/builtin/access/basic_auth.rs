@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use weir_tests::{Gateway, Upstream, client, free_port};
+use weir_tests::{Gateway, Upstream, client, filters, free_port};
 
 use crate::{
     NO_SECRETS_GRANT, assert_check_rejects, context_probe, filter, gateway_config, upstream_saw,
@@ -42,8 +42,12 @@ async fn gateway() -> (Upstream, Gateway) {
         &up,
         "secrets:\n  carol_hash:\n    env: WEIR_TEST_CAROL_HASH\n",
         &[
-            filter("cached", "basic-auth", &rest("")),
-            filter("fresh", "basic-auth", &rest("      cache_ttl_secs: 0\n")),
+            filter("cached", filters::BASIC_AUTH, &rest("")),
+            filter(
+                "fresh",
+                filters::BASIC_AUTH,
+                &rest("      cache_ttl_secs: 0\n"),
+            ),
             context_probe("probe", "consumer", "x-ctx-consumer"),
         ],
         &[("/cached", "cached, probe"), ("/fresh", "fresh, probe")],
@@ -198,7 +202,7 @@ async fn a_cached_verification_skips_the_hash_and_wrong_passwords_never_hit_the_
 fn weir_check_rejects_bad_basic_auth_configs() {
     let check = |config: &str, expected: &str| {
         let rest = format!("    config: {config}\n{NO_SECRETS_GRANT}");
-        assert_check_rejects("", "login", "basic-auth", &rest, expected);
+        assert_check_rejects("", "login", filters::BASIC_AUTH, &rest, expected);
     };
     check(
         "{ users: [{ name: a, password_hash: hunter2 }] }",

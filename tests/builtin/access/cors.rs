@@ -3,7 +3,7 @@
 //! passing untouched.
 
 use reqwest::{Method, header::HeaderMap};
-use weir_tests::{Gateway, Upstream, client};
+use weir_tests::{Gateway, Upstream, client, filters};
 
 use crate::{assert_check_rejects, filter, gateway_config, upstream_saw};
 
@@ -17,12 +17,12 @@ async fn gateway() -> (Upstream, Gateway) {
         &[
             filter(
                 "app_cors",
-                "cors",
+                filters::CORS,
                 "    config:\n      allow_origins: [\"https://app.example.com\", \"https://*.example.org\"]\n      allow_methods: [GET, POST, PUT]\n      allow_headers: [Content-Type, X-Trace]\n      expose_headers: [X-Upstream]\n      allow_credentials: true\n      max_age: 600\n",
             ),
             filter(
                 "public_cors",
-                "cors",
+                filters::CORS,
                 "    config: { allow_origins: [\"*\"], allow_headers: [\"*\"] }\n",
             ),
         ],
@@ -279,7 +279,7 @@ fn weir_check_rejects_bad_cors_configs() {
         assert_check_rejects(
             "",
             "cors",
-            "cors",
+            filters::CORS,
             &format!("    config: {config}\n"),
             expected,
         );

@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use weir_tests::{Gateway, Upstream, client, wait_until};
+use weir_tests::{Gateway, Upstream, client, filters, wait_until};
 
 use crate::{assert_check_rejects, filter, gateway_config};
 
@@ -15,7 +15,7 @@ async fn gateway(listeners: &str, filters: &[(&str, &str)]) -> (Upstream, Gatewa
     let up = Upstream::start("svc").await;
     let entries: Vec<String> = filters
         .iter()
-        .map(|(name, rest)| filter(name, "ip-filter", rest))
+        .map(|(name, rest)| filter(name, filters::IP_FILTER, rest))
         .collect();
     let routes: Vec<(String, &str)> = filters
         .iter()
@@ -186,7 +186,7 @@ fn weir_check_rejects_bad_ip_filter_configs() {
         assert_check_rejects(
             "",
             "ips",
-            "ip-filter",
+            filters::IP_FILTER,
             &format!("    config: {config}\n"),
             expected,
         );

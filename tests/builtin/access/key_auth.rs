@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use weir_tests::{Gateway, Upstream, client, free_port};
+use weir_tests::{Gateway, Upstream, client, filters, free_port};
 
 use crate::{
     NO_SECRETS_GRANT, assert_check_rejects, context_probe, filter, gateway_config, upstream_saw,
@@ -24,7 +24,11 @@ async fn gateway(rest: &str) -> (Upstream, Gateway) {
         &up,
         "",
         &[
-            filter("keys", "key-auth", &format!("{rest}{NO_SECRETS_GRANT}")),
+            filter(
+                "keys",
+                filters::KEY_AUTH,
+                &format!("{rest}{NO_SECRETS_GRANT}"),
+            ),
             context_probe("probe", "consumer", "x-ctx-consumer"),
         ],
         &[("/", "keys, probe")],
@@ -157,7 +161,7 @@ async fn keys_from_a_secret_include_every_line_for_rotation() {
         "secrets:\n  partner_keys:\n    env: WEIR_TEST_PARTNER_KEYS\n",
         &[filter(
             "keys",
-            "key-auth",
+            filters::KEY_AUTH,
             "    config:\n      consumer_header: x-partner\n      consumers:\n        - { name: partner, secrets: [partner_keys] }\n    grants: { secrets: [partner_keys] }\n",
         )],
         &[("/", "keys")],
@@ -280,7 +284,7 @@ async fn request_time_does_not_depend_on_which_key_or_how_close_a_wrong_key_is()
 fn weir_check_rejects_bad_key_auth_configs() {
     let check = |rest: &str, expected: &str| {
         let rest = format!("{rest}{NO_SECRETS_GRANT}");
-        assert_check_rejects("", "keys", "key-auth", &rest, expected);
+        assert_check_rejects("", "keys", filters::KEY_AUTH, &rest, expected);
     };
     check("    config: { consumers: [] }\n", "at least one consumer");
     check(

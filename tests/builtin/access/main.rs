@@ -7,20 +7,18 @@ mod cors;
 mod ip_filter;
 mod key_auth;
 
-use weir_tests::{Upstream, config, filter_wasm, weir_check};
+use weir_tests::{Upstream, config, filters, weir_check};
 
 /// key-auth and basic-auth import `weir:filter/secrets` (for keys and hashes
 /// kept in secrets); configs that keep everything in the config consent to
 /// the import with an empty grant.
 pub const NO_SECRETS_GRANT: &str = "    grants: { secrets: [] }\n";
 
-/// A `filters:` entry for built-in `module` (a crate name) named `name`;
-/// `rest` holds its indented `config:`, `grants:`, `limits:` lines.
+/// A `filters:` entry for the built-in component `module` (a path from
+/// `weir_tests::filters`) named `name`; `rest` holds its indented `config:`,
+/// `grants:`, `limits:` lines.
 pub fn filter(name: &str, module: &str, rest: &str) -> String {
-    format!(
-        "  {name}:\n    module: {}\n{rest}",
-        filter_wasm(module).display()
-    )
+    format!("  {name}:\n    module: {module}\n{rest}")
 }
 
 /// One upstream `svc`, the given filters, and a route per `(prefix, chain)`.
@@ -49,7 +47,7 @@ pub fn gateway_config(
 pub fn context_probe(name: &str, key: &str, to: &str) -> String {
     format!(
         "  {name}:\n    module: {}\n    config: {{ mode: get, key: {key}, to_header: {to} }}\n",
-        filter_wasm("test-context").display()
+        filters::TEST_CONTEXT
     )
 }
 

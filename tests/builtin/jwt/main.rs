@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use weir_tests::{Gateway, Upstream, client, config, filter_wasm, free_port};
+use weir_tests::{Gateway, Upstream, client, config, filters, free_port};
 
 pub const AUDIENCE: &str = "orders-api";
 
@@ -176,7 +176,7 @@ routes:
     upstream: api
     filters: [jwt, context-to-header]
 "#,
-        jwt = filter_wasm("jwt-auth").display(),
-        ctx = filter_wasm("test-context").display(),
+        jwt = filters::JWT_AUTH,
+        ctx = filters::TEST_CONTEXT,
     ))
 }

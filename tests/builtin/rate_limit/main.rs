@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use weir_tests::{
-    Gateway, RedisServer, Upstream, client, config, filter_wasm, free_port, weir_check,
-};
+use weir_tests::{Gateway, RedisServer, Upstream, client, config, filters, free_port, weir_check};
 
 /// `/api` proxied to `upstream` through the chain `chain`, where `rl` is the
 /// rate-limit filter with `settings` (a YAML flow mapping) and
@@ -24,7 +22,7 @@ key_value:\n{stores}\
 filters:\n  rl:\n    module: {}\n    grants: {{ key_value: [limits] }}\n    limits: {{ call_deadline: 2s }}\n    config: {settings}\n{extra_filters}\
 routes:\n  - match: {{ path: {{ prefix: /api }} }}\n    upstream: app\n    filters: [{chain}]\n",
         upstream.address(),
-        filter_wasm("rate-limit").display()
+        filters::RATE_LIMIT
     ))
 }
 
@@ -120,7 +118,7 @@ async fn limits_count_by_header_or_context_and_several_limits_apply() {
     let app = Upstream::start("app").await;
     let set_context = format!(
         "  who:\n    module: {}\n    config: {{ mode: set, key: sub, from_header: x-user }}\n",
-        filter_wasm("test-context").display()
+        filters::TEST_CONTEXT
     );
     let gw = Gateway::start(&rate_limit_config(
         MEMORY,
@@ -266,7 +264,7 @@ fn weir_check_points_at_a_bad_rate_limit_config() {
     let cfg = config(&format!(
         "key_value:\n{MEMORY}filters:\n  rl:\n    module: {}\n    grants: {{ key_value: [limits] }}\n    config:\n      store: limits\n      limits:\n        - {{ name: per-ip, limit: 0, window: 1s }}\n\
 routes:\n  - match: {{ path: {{ prefix: / }} }}\n    respond: {{ status: 200 }}\n    filters: [rl]\n",
-        filter_wasm("rate-limit").display()
+        filters::RATE_LIMIT
     ))
     .replace("{port}", &free_port().to_string());
     std::fs::write(&path, &cfg).unwrap();

@@ -3,7 +3,7 @@
 //! and `weir check` on bad configs.
 
 use serde_json::json;
-use weir_tests::{Gateway, Upstream, client};
+use weir_tests::{Gateway, Upstream, client, filters};
 
 use crate::{check_fails, describe_config, described, filter, route};
 
@@ -11,7 +11,7 @@ use crate::{check_fails, describe_config, described, filter, route};
 fn set_sub(value: &str) -> String {
     filter(
         "auth",
-        "test-set-context",
+        filters::TEST_SET_CONTEXT,
         &format!("{{ values: {{ sub: {value:?} }} }}"),
     )
 }
@@ -21,7 +21,7 @@ async fn request_headers_are_removed_renamed_set_and_added_from_templates() {
     let up = Upstream::start("svc").await;
     let headers = filter(
         "hdr",
-        "headers",
+        filters::HEADERS,
         r#"{ request: {
             remove: [x-drop, x-user],
             rename: { x-old: x-new },
@@ -71,7 +71,7 @@ async fn response_headers_are_edited_before_the_client() {
     let up = Upstream::start("svc").await;
     let headers = filter(
         "hdr",
-        "headers",
+        filters::HEADERS,
         r#"{ response: {
             remove: [content-type],
             rename: { x-upstream: x-served-by },
@@ -109,18 +109,18 @@ async fn response_edits_without_renames_land_on_whatever_answers() {
     let up = Upstream::start("svc").await;
     let early = filter(
         "early",
-        "headers",
+        filters::HEADERS,
         r#"{ response: { remove: [x-upstream], set: { x-early: "${ctx.sub}" },
                          add: { x-asked-for: "${path}" } } }"#,
     );
     let late = filter(
         "late",
-        "headers",
+        filters::HEADERS,
         r#"{ response: { rename: { x-early: x-renamed } } }"#,
     );
     let moved = filter(
         "moved",
-        "rewrite",
+        filters::REWRITE,
         r#"{ rules: [ { redirect: { pattern: '^/moved', location: /elsewhere } } ] }"#,
     );
     let admin_port = weir_tests::free_port();
@@ -217,12 +217,12 @@ async fn queued_response_edits_wait_past_informational_responses() {
     let upstream = upstream_with_early_hints().await;
     let early = filter(
         "early",
-        "headers",
+        filters::HEADERS,
         r#"{ response: { set: { x-early: yes } } }"#,
     );
     let late = filter(
         "late",
-        "headers",
+        filters::HEADERS,
         r#"{ response: { rename: { x-early: x-renamed } } }"#,
     );
     let gw = Gateway::start(&crate::gateway_config(
@@ -248,12 +248,12 @@ async fn queued_response_edits_also_land_on_the_503_that_replaces_a_response() {
     let up = Upstream::start("svc").await;
     let early = filter(
         "early",
-        "headers",
+        filters::HEADERS,
         r#"{ response: { set: { x-early: yes } } }"#,
     );
     let body = crate::filter_with(
         "body",
-        "test-misbehave",
+        filters::TEST_MISBEHAVE,
         "{ body_phase: true }",
         "    limits: { call_deadline: 200ms }\n    circuit_breaker: { enabled: false }\n",
     );
@@ -280,10 +280,10 @@ async fn a_missing_context_value_skips_the_header_or_renders_empty_as_configured
     let gw = Gateway::start(&describe_config(
         &up,
         &[
-            filter("skip", "headers", &format!("{{ {edits} }}")),
+            filter("skip", filters::HEADERS, &format!("{{ {edits} }}")),
             filter(
                 "empty",
-                "headers",
+                filters::HEADERS,
                 &format!("{{ {edits}, on_missing: empty }}"),
             ),
         ],
@@ -313,7 +313,7 @@ async fn a_context_value_with_cr_lf_is_refused_by_weir_and_logged_not_sent() {
             set_sub("alice\r\nx-evil: 1"),
             filter(
                 "hdr",
-                "headers",
+                filters::HEADERS,
                 r#"{ request: { set: { x-user: "${ctx.sub}", x-ok: fine } },
                      response: { set: { x-user: "${ctx.sub}" } } }"#,
             ),
@@ -366,7 +366,11 @@ async fn weir_check_rejects_bad_templates_and_names_at_the_filter_config() {
         ("{}", "nothing to do"),
     ];
     for (cfg, message) in cases {
-        let out = check_fails(&describe_config_for_check(&filter("hdr", "headers", cfg)));
+        let out = check_fails(&describe_config_for_check(&filter(
+            "hdr",
+            filters::HEADERS,
+            cfg,
+        )));
         assert!(
             out.contains("filters.hdr.config (line") && out.contains(message),
             "{cfg}: expected {message:?} at filters.hdr.config:\n{out}"

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde_json::json;
-use weir_tests::{Gateway, Upstream, client};
+use weir_tests::{Gateway, Upstream, client, filters};
 
 use crate::{check_fails, describe_config, described, filter, filter_with, gateway_config, route};
 
@@ -64,7 +64,7 @@ async fn request_bodies_have_fields_removed_renamed_redacted_and_added_in_order(
         &up,
         &[filter(
             "json",
-            "json-transform",
+            filters::JSON_TRANSFORM,
             r#"{ request: {
                 remove: [/password, /tags/0, /missing/deep],
                 rename: { /user/name: /user/login, /absent: /elsewhere },
@@ -93,7 +93,7 @@ async fn add_skips_a_missing_parent_unless_told_and_redact_with_is_configurable(
         &up,
         &[filter(
             "json",
-            "json-transform",
+            filters::JSON_TRANSFORM,
             r#"{ request: { redact: [/secret, /list/1], add: { /meta/source: weir, /top: 1, /list/9: x } },
                  redact_with: null }"#,
         )],
@@ -117,7 +117,7 @@ async fn add_skips_a_missing_parent_unless_told_and_redact_with_is_configurable(
         &up,
         &[filter(
             "json",
-            "json-transform",
+            filters::JSON_TRANSFORM,
             "{ request: { remove: [/x] } }",
         )],
         &[route("/", "json")],
@@ -135,10 +135,10 @@ async fn non_json_bodies_pass_untouched_and_invalid_json_passes_or_gets_400() {
     let gw = Gateway::start(&describe_config(
         &up,
         &[
-            filter("pass", "json-transform", &format!("{{ {edits} }}")),
+            filter("pass", filters::JSON_TRANSFORM, &format!("{{ {edits} }}")),
             filter(
                 "reject",
-                "json-transform",
+                filters::JSON_TRANSFORM,
                 &format!("{{ {edits}, on_invalid_json: reject }}"),
             ),
         ],
@@ -186,7 +186,7 @@ async fn response_bodies_are_edited_after_the_headers_and_framed_by_weir() {
         &upstream.to_string(),
         &[filter(
             "json",
-            "json-transform",
+            filters::JSON_TRANSFORM,
             "{ response: { redact: [/token], remove: [/internal], rename: { /id: /user_id } } }",
         )],
         &[route("/", "json")],
@@ -238,13 +238,13 @@ async fn a_body_over_the_cap_gets_413_on_the_request_and_passes_unfiltered_on_th
         &[
             filter_with(
                 "req",
-                "json-transform",
+                filters::JSON_TRANSFORM,
                 "{ request: { redact: [/token] } }",
                 limits,
             ),
             filter_with(
                 "resp",
-                "json-transform",
+                filters::JSON_TRANSFORM,
                 "{ response: { redact: [/token] } }",
                 limits,
             ),
@@ -310,7 +310,7 @@ async fn weir_check_rejects_bad_pointers_and_options_at_the_filter_config() {
     for (cfg, message) in cases {
         let out = check_fails(&gateway_config(
             "127.0.0.1:9",
-            &[filter("json", "json-transform", cfg)],
+            &[filter("json", filters::JSON_TRANSFORM, cfg)],
             &[route("/", "json")],
         ));
         assert!(

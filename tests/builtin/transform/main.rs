@@ -8,14 +8,12 @@ mod rewrite;
 
 use std::path::Path;
 
-use weir_tests::{Upstream, config, filter_wasm, free_port, weir_check};
+use weir_tests::{Upstream, config, free_port, weir_check};
 
-/// A `filters:` entry for the built-in `module` with `config` (flow YAML).
+/// A `filters:` entry for the built-in component `module` (a path from
+/// `weir_tests::filters`) with `config` (flow YAML).
 pub fn filter(name: &str, module: &str, config: &str) -> String {
-    format!(
-        "  {name}:\n    module: {}\n    config: {config}\n",
-        filter_wasm(module).display()
-    )
+    format!("  {name}:\n    module: {module}\n    config: {config}\n")
 }
 
 /// A `filters:` entry with extra lines (limits, on_error) after its config.

@@ -4,7 +4,7 @@
 
 use reqwest::redirect::Policy;
 use serde_json::json;
-use weir_tests::{Gateway, Upstream, client};
+use weir_tests::{Gateway, Upstream, client, filters};
 
 use crate::{check_fails, describe_config, described, filter, gateway_config, route};
 
@@ -13,7 +13,11 @@ async fn rewriting(rules: &str) -> (Upstream, Gateway) {
     let up = Upstream::start("svc").await;
     let gw = Gateway::start(&describe_config(
         &up,
-        &[filter("rw", "rewrite", &format!("{{ rules: [{rules}] }}"))],
+        &[filter(
+            "rw",
+            filters::REWRITE,
+            &format!("{{ rules: [{rules}] }}"),
+        )],
         &[route("/", "rw")],
     ));
     (up, gw)
@@ -140,7 +144,7 @@ async fn a_routes_strip_prefix_applies_to_the_path_the_filter_made() {
         &up.address(),
         &[filter(
             "rw",
-            "rewrite",
+            filters::REWRITE,
             r#"{ rules: [{ regex: { pattern: '^/svc/items/(\d+)$', replacement: '/svc/item/$1' } }] }"#,
         )],
         &["  - match: { path: { prefix: /svc } }\n    upstream: svc\n    strip_prefix: true\n    filters: [rw]\n".to_owned()],
@@ -189,7 +193,7 @@ async fn weir_check_rejects_bad_regexes_groups_and_statuses_at_the_filter_config
     for (cfg, message) in cases {
         let out = check_fails(&gateway_config(
             "127.0.0.1:9",
-            &[filter("rw", "rewrite", cfg)],
+            &[filter("rw", filters::REWRITE, cfg)],
             &[route("/", "rw")],
         ));
         assert!(
