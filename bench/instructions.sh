@@ -45,7 +45,8 @@ if ! command -v valgrind >/dev/null; then
 fi
 
 scripts/build-filters.sh
-cargo build -q -p weir -p pingora-bare -p weir-tests --bin weir --bin pingora-bare --bin demo-upstream
+# The test command's build (the same features, so nothing is built twice).
+cargo build -q --workspace --all-targets
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target_dir/debug"
 filters="$PWD/filters/target/wasm32-wasip2/release"

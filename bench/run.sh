@@ -41,10 +41,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # The dev profile: weir's hot crates and every dependency at opt-level 3,
-# dependencies without debug assertions
-# (see Cargo.toml). cargo test --bench does not build other packages' binaries.
+# dependencies without debug assertions (see Cargo.toml). The same build as
+# the test command's, to the letter: cargo resolves a dependency's features
+# over the packages a command names, so `-p weir` alone would build the
+# whole dependency tree again. cargo test --bench does not build other
+# packages' binaries, hence the build first.
 scripts/build-filters.sh
-cargo build -p weir -p pingora-bare
+cargo build --workspace --all-targets --quiet
 
 export BENCH_COMMAND="bench/run.sh${*:+ $*}"
-exec cargo test -p weir-tests --bench proxies -- "$@"
+exec cargo test --workspace --bench proxies -- "$@"
