@@ -153,6 +153,7 @@ impl LoadedFilter {
         &self.io
     }
 
+    #[inline]
     pub fn name(&self) -> &str {
         &self.spec.name
     }
@@ -165,14 +166,17 @@ impl LoadedFilter {
         &self.module_digest
     }
 
+    #[inline]
     pub fn phases(&self) -> PhaseSet {
         self.phases
     }
 
+    #[inline]
     pub fn on_error(&self) -> OnError {
         self.spec.on_error
     }
 
+    #[inline]
     pub fn max_body_bytes(&self) -> usize {
         self.spec.limits.max_body_bytes
     }
@@ -250,6 +254,7 @@ impl FilterInstance {
     }
 
     /// When the last phase call started and ended (also a refused one).
+    #[inline]
     pub fn last_call(&self) -> Option<CallTiming> {
         self.instance.last_call()
     }

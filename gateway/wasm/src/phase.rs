@@ -24,6 +24,7 @@ impl Phase {
     ];
 
     /// The name in metrics labels, span names and logs.
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             Phase::RequestHeaders => "request_headers",
@@ -35,12 +36,14 @@ impl Phase {
     }
 
     /// Position in `ALL`: an index into per-phase arrays.
+    #[inline]
     pub const fn index(self) -> usize {
         self as usize
     }
 
     /// Request phases run in chain order; the others in reverse (onion
     /// order, as in tower and Envoy).
+    #[inline]
     pub const fn in_chain_order(self) -> bool {
         matches!(self, Phase::RequestHeaders | Phase::RequestBody)
     }
@@ -55,20 +58,24 @@ impl PhaseSet {
     pub const EMPTY: PhaseSet = PhaseSet(0);
     pub const ALL: PhaseSet = PhaseSet(0b1_1111);
 
+    #[inline]
     pub const fn contains(self, phase: Phase) -> bool {
         self.0 & (1 << phase as u8) != 0
     }
 
     #[must_use]
+    #[inline]
     pub const fn with(self, phase: Phase) -> PhaseSet {
         PhaseSet(self.0 | (1 << phase as u8))
     }
 
     #[must_use]
+    #[inline]
     pub const fn union(self, other: PhaseSet) -> PhaseSet {
         PhaseSet(self.0 | other.0)
     }
 
+    #[inline]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -108,6 +115,7 @@ pub enum PhaseCall<'a> {
 }
 
 impl PhaseCall<'_> {
+    #[inline]
     pub fn phase(&self) -> Phase {
         match self {
             PhaseCall::RequestHeaders => Phase::RequestHeaders,
