@@ -76,11 +76,6 @@ impl EngineError {
     pub fn new(err: wasmtime::Error) -> Self {
         EngineError(Arc::new(err))
     }
-
-    /// The engine's error, for a caller that wants to look at its causes.
-    pub fn inner(&self) -> &wasmtime::Error {
-        &self.0
-    }
 }
 
 impl std::fmt::Display for EngineError {

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
-use weir_config::{Config, DirectResponse, Listener, RouteMatch};
+use weir_config::{Config, DirectResponse, RouteMatch};
 use weir_wasm::{LoadedFilter, PhaseSet};
 
 use crate::observe::metrics::{FilterMetrics, RouteMetrics};
@@ -48,13 +48,6 @@ impl Snapshot {
     pub fn find_route(&self, req: &RequestFacts<'_>) -> Option<usize> {
         self.route_index
             .find(req, |i| route::matches(&self.routes[i].matcher, req))
-    }
-
-    /// The listener named `name`, by its position in the config: resolved
-    /// once per request. None once a reload removed it (it keeps serving,
-    /// with no routes, until the restart the reload asked for).
-    pub fn listener(&self, name: &str) -> Option<&Listener> {
-        self.config.listeners.iter().find(|l| l.name == name)
     }
 }
 
