@@ -28,7 +28,7 @@ use weir_wasm::Phase;
 
 use crate::chain::{self, ChainRun, views};
 use crate::route::{self, RequestFacts};
-use crate::snapshot::{Action, SnapshotStore};
+use crate::snapshot::{Action, Snapshot, SnapshotStore};
 use crate::upstream::{self, InFlight};
 pub use context::RequestCtx;
 use context::ResponseBody;
@@ -69,16 +69,7 @@ impl ProxyHttp for WeirProxy {
             return local::send(session, ctx, refused).await;
         }
         let snapshot = ctx.snapshot.clone();
-        let req = session.req_header();
-        let host = route::request_host(&req.headers, &req.uri);
-        let facts = RequestFacts {
-            host: &host,
-            path: req.uri.path(),
-            method: req.method.as_str(),
-            headers: &req.headers,
-            query: req.uri.query(),
-        };
-        let Some(index) = snapshot.find_route(&facts) else {
+        let Some(index) = find_route(&snapshot, session.req_header()) else {
             return local::send(session, ctx, Answer::Error(404, "no route")).await;
         };
         ctx.route = Some(index);
@@ -264,6 +255,19 @@ impl ProxyHttp for WeirProxy {
         }
         log::finish(session, ctx, &self.listener, self.tls).await;
     }
+}
+
+/// The route that handles `req` in `snapshot`, matched on the facts read
+/// once from the request.
+fn find_route(snapshot: &Snapshot, req: &RequestHeader) -> Option<usize> {
+    let host = route::request_host(&req.headers, &req.uri);
+    snapshot.find_route(&RequestFacts {
+        host: &host,
+        path: req.uri.path(),
+        method: req.method.as_str(),
+        headers: &req.headers,
+        query: req.uri.query(),
+    })
 }
 
 /// The request meets the route's chain: `on-request-headers` and its edits;
