@@ -26,6 +26,7 @@ mod protocols;
 mod reload;
 mod routing;
 mod shutdown;
+mod startup;
 mod streaming;
 mod tls;
 mod tls_rotation;

@@ -76,6 +76,13 @@ pub fn run(path: &Path, lifecycle: Lifecycle) -> anyhow::Result<()> {
         upgrade: lifecycle.upgrade,
         ..Opt::default()
     };
+    if !lifecycle.upgrade {
+        // Pingora retries a taken address for about 30 s, then panics: an
+        // orchestrator would see a hung start. Found here, it ends start-up
+        // at once with the address and a non-zero exit. (An upgrade takes
+        // the sockets over: they are in use by design.)
+        ensure_addresses_free(&listeners, admin.as_ref())?;
+    }
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     // Everything above (config checks, certificates, every filter's init)
     // passed: only now may the running process be told to hand over.
@@ -192,4 +199,22 @@ fn ignore_sighup_until_the_reloader_runs() -> anyhow::Result<()> {
             .map(drop)
             .context("installing the SIGHUP handler")
     })
+}
+
+/// Binds each listener's address, and the admin endpoint's, for a moment:
+/// one that is taken (or not this host's) is an error naming it. The probe
+/// socket is closed at once; Pingora binds the address for good.
+fn ensure_addresses_free(
+    listeners: &[weir_config::Listener],
+    admin: Option<&weir_config::Admin>,
+) -> anyhow::Result<()> {
+    let named = listeners
+        .iter()
+        .map(|l| (format!("listener {:?}", l.name), l.address))
+        .chain(admin.map(|a| ("admin".to_owned(), a.address)));
+    for (what, address) in named {
+        std::net::TcpListener::bind(address)
+            .with_context(|| format!("{what}: cannot listen on {address}"))?;
+    }
+    Ok(())
 }
