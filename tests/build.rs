@@ -99,16 +99,13 @@ fn main() {
     let filters = root.join("filters");
     let target_dir = filters.join("target");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
-    // Miri runs build scripts with its own rustc: the nested build uses the
-    // real one (as wasmtime's test-programs do).
-    let miri = env::var_os("CARGO_CFG_MIRI").is_some();
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = filters.join("Cargo.toml");
 
     let mut watched = Watched::default();
-    let components = rust_components(&cargo, miri, &filters, &manifest, &target_dir, &mut watched);
+    let components = rust_components(&cargo, &filters, &manifest, &target_dir, &mut watched);
     watch_sources(&root, &filters, &mut watched);
-    check_wasm_target(miri, &filters);
+    check_wasm_target(&filters);
 
     let build_args: Vec<OsString> = vec![
         "build".into(),
@@ -129,7 +126,7 @@ fn main() {
             .join(" ")
     );
     let started = Instant::now();
-    let status = nested(&cargo, miri, &filters)
+    let status = nested(&cargo, &filters)
         .args(&build_args)
         // cargo reads `cargo:` lines from this script's stdout: the nested
         // build's output goes to stderr, shown when this build fails.
@@ -162,7 +159,7 @@ fn main() {
 
 /// A command for the nested build: in `filters/` (so that its
 /// `.cargo/config.toml` applies), without this build's variables.
-fn nested(program: impl AsRef<std::ffi::OsStr>, miri: bool, dir: &Path) -> Command {
+fn nested(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.current_dir(dir);
     for (key, _) in env::vars_os() {
@@ -171,20 +168,15 @@ fn nested(program: impl AsRef<std::ffi::OsStr>, miri: bool, dir: &Path) -> Comma
             cmd.env_remove(key);
         }
     }
-    if miri {
-        cmd.env_remove("RUSTC");
-    }
     cmd
 }
 
 /// Fails the build with what to do when the standard library for
 /// wasm32-wasip2 is not installed: the rustc of the nested build would fail
 /// with a less direct message.
-fn check_wasm_target(miri: bool, filters: &Path) {
-    let rustc = env::var_os("RUSTC")
-        .filter(|_| !miri)
-        .unwrap_or_else(|| "rustc".into());
-    let libdir = nested(&rustc, miri, filters)
+fn check_wasm_target(filters: &Path) {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = nested(&rustc, filters)
         .args(["--print", "target-libdir", "--target", WASM_TARGET])
         .output()
         .ok()
@@ -200,13 +192,12 @@ fn check_wasm_target(miri: bool, filters: &Path) {
 /// The cdylib targets of the filters workspace, from `cargo metadata`.
 fn rust_components(
     cargo: &OsString,
-    miri: bool,
     filters: &Path,
     manifest: &Path,
     target_dir: &Path,
     watched: &mut Watched,
 ) -> Vec<Component> {
-    let output = nested(cargo, miri, filters)
+    let output = nested(cargo, filters)
         .args([
             "metadata",
             "--format-version",

@@ -10,6 +10,7 @@ use super::forwarded;
 use super::http_strict;
 use super::local::Answer;
 use crate::observe::trace_context::TraceContext;
+use crate::snapshot::Snapshot;
 
 const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
 
@@ -18,6 +19,7 @@ const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-
 pub(super) fn admit(
     session: &mut Session,
     ctx: &mut RequestCtx,
+    snapshot: &Snapshot,
 ) -> pingora::Result<Option<Answer<'static>>> {
     ctx.peer_ip = session
         .client_addr()
@@ -36,8 +38,7 @@ pub(super) fn admit(
         &session.req_header().headers,
         crate::observe::otel::sample_new,
     ));
-    let snapshot = ctx.snapshot.clone();
-    let Some(listener) = ctx.listener_in(&snapshot) else {
+    let Some(listener) = ctx.listener_in(snapshot) else {
         // The listener was removed by a reload; it keeps serving with no
         // routes until the restart that the reload asked for.
         return Ok(Some(Answer::Error(404, "no route")));

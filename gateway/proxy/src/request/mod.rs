@@ -65,10 +65,12 @@ impl ProxyHttp for WeirProxy {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
-        if let Some(refused) = admit::admit(session, ctx)? {
+        // The request's own generation, held apart so `ctx` can change
+        // while its listener and routes are read.
+        let snapshot = ctx.snapshot.clone();
+        if let Some(refused) = admit::admit(session, ctx, &snapshot)? {
             return local::send(session, ctx, refused).await;
         }
-        let snapshot = ctx.snapshot.clone();
         let Some(index) = find_route(&snapshot, session.req_header()) else {
             return local::send(session, ctx, Answer::Error(404, "no route")).await;
         };
