@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the toolchains that build JavaScript and Python filters, pinned,
 # into a per-user cache that filters/.toolchains links to (see below):
-#   js/      npm @bytecodealliance/componentize-js (StarlingMonkey, jco's default
-#            backend) and rolldown (bundles a filter with its imports)
+#   js/      npm @bytecodealliance/jco and componentize-qjs (QuickJS: jco's
+#            `--backend quickjs`, the JavaScript filters' default engine),
+#            @bytecodealliance/componentize-js (StarlingMonkey, the other
+#            engine) and rolldown (bundles a filter with its imports); the
+#            QuickJS build also uses wasm-tools (below)
 #   python/  a virtualenv with PyPI componentize-py
 # Node.js, npm and Python's venv module come from apt when missing.
 # Idempotent, and quick and quiet when everything is there.
@@ -11,6 +14,10 @@ cd "$(dirname "$0")/.."
 
 COMPONENTIZE_JS=0.23.0
 ROLLDOWN=1.3.2
+JCO=1.35.0
+# The QuickJS componentizer jco 1.35.0 runs; the build calls it directly and
+# patches its output, so its version is pinned too.
+COMPONENTIZE_QJS=0.4.5
 COMPONENTIZE_PY=0.25.1
 
 # The toolchains live outside the checkout, in a per-user cache shared by
@@ -46,14 +53,16 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   exit 1
 fi
 
-installed_js=$(node -p "[require('$tools/js/node_modules/@bytecodealliance/componentize-js/package.json').version, require('$tools/js/node_modules/rolldown/package.json').version].join(' ')" 2>/dev/null || true)
-if [ "$installed_js" != "$COMPONENTIZE_JS $ROLLDOWN" ]; then
-  echo "setup-languages: installing componentize-js $COMPONENTIZE_JS and rolldown $ROLLDOWN (npm)"
+# Other checkouts share this directory: packages are only ever added to it.
+installed_js=$(node -p "['@bytecodealliance/componentize-js', 'rolldown', '@bytecodealliance/jco', 'componentize-qjs'].map((p) => require('$tools/js/node_modules/' + p + '/package.json').version).join(' ')" 2>/dev/null || true)
+if [ "$installed_js" != "$COMPONENTIZE_JS $ROLLDOWN $JCO $COMPONENTIZE_QJS" ]; then
+  echo "setup-languages: installing componentize-js $COMPONENTIZE_JS, rolldown $ROLLDOWN, jco $JCO and componentize-qjs $COMPONENTIZE_QJS (npm)"
   mkdir -p "$tools/js"
   # A package.json of its own keeps npm from looking for one further up.
   [ -f "$tools/js/package.json" ] || echo '{ "private": true }' >"$tools/js/package.json"
   npm install --prefix "$tools/js" --no-audit --no-fund --silent --save-exact \
-    "@bytecodealliance/componentize-js@$COMPONENTIZE_JS" "rolldown@$ROLLDOWN"
+    "@bytecodealliance/componentize-js@$COMPONENTIZE_JS" "rolldown@$ROLLDOWN" \
+    "@bytecodealliance/jco@$JCO" "componentize-qjs@$COMPONENTIZE_QJS"
 fi
 
 installed_py=$("$tools/python/bin/componentize-py" --version 2>/dev/null | awk '{print $2}' || true)

@@ -18,8 +18,10 @@
 // Capabilities live in their own modules ("weir-filter/kv",
 // "weir-filter/secrets") so a filter imports only what it uses.
 
+import "./globals.js";
 import * as wirContext from "weir:filter/context@0.1.0";
 import * as wirLog from "weir:filter/log@0.1.0";
+import { ENGINE } from "./engine.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -150,7 +152,8 @@ class Headers {
   }
   /** The first value as bytes, or null. */
   headerBytes(name) {
-    return this.handle.header(name) ?? null;
+    const value = this.handle.header(name);
+    return value === undefined || value === null ? null : bytes(value);
   }
   /** Every value of a header, as text. */
   headerAll(name) {
@@ -245,13 +248,27 @@ export const log = {
   error: (message) => wirLog.log("error", String(message)),
 };
 
+/** An exception as a log line: its message, then its stack. */
+function describe(error) {
+  if (!(error instanceof Error)) return String(error);
+  const stack = typeof error.stack === "string" ? error.stack.trimEnd() : "";
+  const head = `${error.name}: ${error.message}`;
+  return stack === "" || stack.startsWith(head) ? stack || head : `${head}\n${stack}`;
+}
+
 function decision(value, phase, allowed) {
   // An async phase (one that awaits fetch()): weir's call waits for it.
   if (typeof value?.then === "function") {
+    if (ENGINE === "quickjs") {
+      throw new Error(
+        `${phase} returned a Promise: async phases (and fetch()) need the StarlingMonkey engine, ` +
+          `set "weir": { "engine": "starlingmonkey" } in the filter's package.json`,
+      );
+    }
     return value.then(
       (v) => decision(v, phase, allowed),
       (error) => {
-        log.error(`${phase} threw: ${error?.stack ?? error}`);
+        log.error(`${phase} threw: ${describe(error)}`);
         throw error;
       },
     );
@@ -271,7 +288,7 @@ function guarded(phase, call) {
   try {
     return call();
   } catch (error) {
-    log.error(`${phase} threw: ${error?.stack ?? error}`);
+    log.error(`${phase} threw: ${describe(error)}`);
     throw error;
   }
 }
@@ -292,6 +309,15 @@ export function exportFilter(FilterClass) {
       }
       const phases = {};
       for (const phase of filter.phases()) phases[phase] = true;
+      if (ENGINE === "quickjs") {
+        const method = PHASES.find(([m, phase]) => phases[phase] && filter[m]?.constructor?.name === "AsyncFunction");
+        if (method) {
+          throw (
+            `${method[0]} is async: async phases (and fetch()) need the StarlingMonkey engine, ` +
+            `set "weir": { "engine": "starlingmonkey" } in the filter's package.json`
+          );
+        }
+      }
       return phases;
     },
     onRequestHeaders(req) {

@@ -6,6 +6,7 @@
 //   const hits = store.increment(`hits:${req.clientIp}`, 1, { ttlMs: 60_000 });
 
 import { Store as WitStore } from "weir:filter/key-value@0.1.0";
+import { int64 } from "./engine.js";
 import { bytes, text } from "./index.js";
 
 /** A failed key-value call; `kind` is "not-granted", "unavailable" or "invalid". */
@@ -26,7 +27,7 @@ function call(operation) {
   }
 }
 
-const ttl = (options) => (options?.ttlMs === undefined ? undefined : BigInt(options.ttlMs));
+const ttl = (options) => (options?.ttlMs === undefined || options?.ttlMs === null ? undefined : int64(options.ttlMs));
 const optionalBytes = (value) => (value === undefined || value === null ? undefined : bytes(value));
 
 /** An open store; open it once and keep it. */
@@ -36,7 +37,8 @@ export class Store {
   }
   /** The value as bytes, or null. */
   get(key) {
-    return call(() => this.handle.get(key)) ?? null;
+    const value = call(() => this.handle.get(key));
+    return value === undefined || value === null ? null : bytes(value);
   }
   /** The value as text, or null. */
   getString(key) {
@@ -52,7 +54,7 @@ export class Store {
   }
   /** Adds `delta` (a missing key counts as 0) and returns the new value; `ttlMs` applies when this creates the key. */
   increment(key, delta = 1, options = {}) {
-    return Number(call(() => this.handle.increment(key, BigInt(delta), ttl(options))));
+    return Number(call(() => this.handle.increment(key, int64(delta), ttl(options))));
   }
   /** Sets `value` only if the current value equals `expected` (null: only if unset); returns whether it did. */
   compareAndSwap(key, expected, value, options = {}) {
@@ -61,7 +63,7 @@ export class Store {
   /** Rate limiting (GCRA on the store's clock): spends `cost` of `limit` per `windowMs` on `key`. */
   throttle(key, { limit, windowMs }, cost = 1) {
     const answer = call(() =>
-      this.handle.throttle(key, { limit: BigInt(limit), windowMs: BigInt(windowMs) }, BigInt(cost)),
+      this.handle.throttle(key, { limit: int64(limit), windowMs: int64(windowMs) }, int64(cost)),
     );
     return {
       allowed: answer.allowed,

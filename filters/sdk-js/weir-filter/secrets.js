@@ -5,12 +5,12 @@
 //   const key = secrets.getString("api_key");
 
 import { get as witGet } from "weir:filter/secrets@0.1.0";
-import { text } from "./index.js";
+import { bytes, text } from "./index.js";
 
 /** The secret's bytes; throws an Error naming what is missing when it is not granted. */
 export function get(name) {
   try {
-    return witGet(name);
+    return bytes(witGet(name));
   } catch (error) {
     throw new Error(String(error?.payload ?? error?.message ?? error));
   }
