@@ -18,6 +18,7 @@ filters=(
   "ab-routing-js js filters/examples/ab-routing-js"
   "validate-py python filters/examples/validate-py"
   "sdk-js-test js filters/sdk-js/test-filter"
+  "sdk-js-conformance js filters/sdk-js/conformance"
   "sdk-python-test python filters/sdk-python/test-filter"
   "reference-c c filters/reference/c"
   "reference-go go filters/reference/go"
@@ -39,6 +40,8 @@ inputs_digest() {
     find "$src" "$sdk" filters/guest-wit wit -type f -not -path '*/__pycache__/*' -print0 \
       | sort -z | xargs -0 sha256sum
     cat scripts/setup-languages.sh
+    # The JavaScript engine of filters that do not name one.
+    if [ "$lang" = js ]; then echo "WEIR_JS_ENGINE=${WEIR_JS_ENGINE:-}"; fi
   } | sha256sum | cut -d' ' -f1
 }
 
