@@ -10,6 +10,7 @@ mod check;
 mod demo;
 mod errors;
 mod examples_c_go;
+mod fast_path;
 mod filter_scaffold;
 mod filter_test_cli;
 mod filters;

@@ -22,6 +22,26 @@ wasmtime::component::bindgen!({
     },
 });
 
+/// The same world with its exports called on the worker thread (the fast
+/// path); its interfaces are the ones generated above, key-value aside.
+pub(crate) mod fast {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "weir:filter/filter",
+        with: {
+            "weir:filter/types": super::weir::filter::types,
+            "weir:filter/http": super::weir::filter::http,
+            "weir:filter/context": super::weir::filter::context,
+            "weir:filter/log": super::weir::filter::log,
+            // Generated again (and never linked from here): the async
+            // original's linker function needs a `Send` store.
+            "weir:filter/key-value.store": super::KvHandle,
+            "weir:filter/secrets": super::weir::filter::secrets,
+            "weir:filter/crypto": super::weir::filter::crypto,
+        },
+    });
+}
+
 /// Type behind `weir:filter/http.request` handles.
 pub struct RequestHandle;
 /// Type behind `weir:filter/http.response` handles.

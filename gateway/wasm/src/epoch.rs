@@ -25,6 +25,14 @@ use wasmtime::Engine;
 /// each tick.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// How long a call on the fast path may run before its filter is moved to
+/// the async path for good: a fast-path call holds its worker thread, so a
+/// filter that computes this long, or loops, does so where it yields at
+/// every tick instead. Far above any filter's ordinary call (tens to
+/// hundreds of microseconds), so a worker thread preempted for a moment
+/// does not move a fast filter.
+pub(crate) const FAST_PATH_SLICE: Duration = Duration::from_millis(10);
+
 /// Ticks without a call, in flight or started, before the ticker parks.
 const IDLE_TICKS: u32 = 100;
 

@@ -102,7 +102,19 @@ impl LoadedFilter {
             reason: format!("{err:#}"),
         };
         let instance_pre = host.linker.instantiate_pre(component).map_err(link_error)?;
-        let pre = FilterPre::new(instance_pre).map_err(link_error)?;
+        // Checks that the component exports the filter world.
+        FilterPre::new(instance_pre.clone()).map_err(link_error)?;
+        let fast_pre = if never_waits(&spec.capabilities) {
+            match host.fast_linker.instantiate_pre(component) {
+                Ok(pre) => Some(pre),
+                Err(err) => {
+                    tracing::debug!(filter = %spec.name, "the fast path does not link; calls take the async path: {err:#}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let max_concurrent = spec.limits.max_concurrent_calls;
         let gate = previous
             .filter(|p| {
@@ -123,7 +135,9 @@ impl LoadedFilter {
         let recipe = Recipe {
             name: Arc::from(spec.name.as_str()),
             engine: host.engine.clone(),
-            pre,
+            pre: instance_pre,
+            fast_pre,
+            io: host.io_handle(),
             capabilities: Arc::new(spec.capabilities.clone()),
             limits: spec.limits.clone(),
             on_error: spec.on_error,
@@ -193,12 +207,17 @@ impl LoadedFilter {
         self.recipe.gate.stats()
     }
 
+    /// Whether calls take the fast path: on the worker thread, no fiber.
+    pub fn on_fast_path(&self) -> bool {
+        self.recipe.fast_path().is_some()
+    }
+
     /// An instance for one request: a warm one from the pool, or a new one
     /// (instantiated and `init`ed) when the pool is empty or isolation asks for it.
     pub async fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
         self.recipe.gate.refuse_early()?;
         let warm = match self.spec.isolation {
-            Isolation::Pooled => self.idle.lock().expect("pool lock").pop(),
+            Isolation::Pooled => self.pooled(),
             Isolation::PerRequest => None,
         };
         let warm = match warm {
@@ -211,10 +230,25 @@ impl LoadedFilter {
         })
     }
 
-    /// Takes an instance back after a request, unless it is spent or the pool is full.
+    /// A warm instance from the pool, linked for the path calls take now:
+    /// those linked for the fast path are dropped once the filter left it.
+    fn pooled(&self) -> Option<Box<Warm>> {
+        let fast = self.on_fast_path();
+        let mut idle = self.idle.lock().expect("pool lock");
+        while let Some(warm) = idle.pop() {
+            if warm.fast() == fast {
+                return Some(warm);
+            }
+        }
+        None
+    }
+
+    /// Takes an instance back after a request, unless it is spent, linked
+    /// for a path calls no longer take, or the pool is full.
     fn give_back(&self, warm: Box<Warm>) {
         if self.spec.isolation == Isolation::PerRequest
             || warm.uses >= self.spec.limits.recycle_after
+            || warm.fast() != self.on_fast_path()
         {
             return;
         }
@@ -239,6 +273,17 @@ impl LoadedFilter {
     pub fn idle_instances(&self) -> usize {
         self.idle.lock().expect("pool lock").len()
     }
+}
+
+/// Whether nothing a filter is granted makes it wait: no key-value store,
+/// no outbound HTTP origin, no files. Such a filter runs on the fast path.
+fn never_waits(capabilities: &Capabilities) -> bool {
+    capabilities.key_value.is_none()
+        && capabilities.files.is_none()
+        && capabilities
+            .http
+            .as_ref()
+            .is_none_or(|grant| grant.allow.is_empty())
 }
 
 /// An instance checked out for one request; goes back to the pool on drop

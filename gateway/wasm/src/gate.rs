@@ -38,6 +38,10 @@ pub(crate) struct CallGate {
     closed: AtomicBool,
     breaker: Mutex<Breaker>,
     counters: Counters,
+    /// The filter showed on the fast path that it computes long or waits
+    /// (`epoch::FAST_PATH_SLICE`, `host/ready_now.rs`): its calls take the
+    /// async path from now on, also in later generations that keep this gate.
+    left_fast_path: AtomicBool,
 }
 
 #[derive(Default)]
@@ -91,6 +95,8 @@ pub struct GateStats {
     pub refused_open: u64,
     pub refused_overloaded: u64,
     pub trips: u64,
+    /// The filter left the fast path (see [`CallGate::leave_fast_path`]).
+    pub left_fast_path: bool,
 }
 
 /// A call let through the gate; report how it went with [`Permit::finish`].
@@ -118,6 +124,24 @@ impl CallGate {
                 failures: 0,
             }),
             counters: Counters::default(),
+            left_fast_path: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the filter's calls may still take the fast path.
+    #[inline]
+    pub(crate) fn fast_path_open(&self) -> bool {
+        !self.left_fast_path.load(Ordering::Relaxed)
+    }
+
+    /// Moves the filter to the async path for good; logged once.
+    pub(crate) fn leave_fast_path(&self) {
+        if !self.left_fast_path.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                filter = %self.filter,
+                "filter call ran past {} ms or waited on the fast path; its calls take the async path from now on",
+                crate::epoch::FAST_PATH_SLICE.as_millis()
+            );
         }
     }
 
@@ -266,6 +290,7 @@ impl CallGate {
             refused_open: self.counters.refused_open.load(Ordering::Relaxed),
             refused_overloaded: self.counters.refused_overloaded.load(Ordering::Relaxed),
             trips: self.counters.trips.load(Ordering::Relaxed),
+            left_fast_path: self.left_fast_path.load(Ordering::Relaxed),
         }
     }
 }

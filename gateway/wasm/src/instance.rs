@@ -1,20 +1,20 @@
 //! One live instance of a filter: `init` run once, then phase calls with
 //! the request moved in and out, each within its deadline and through the
-//! filter's gate.
+//! filter's gate; on the worker thread when the instance is linked for the
+//! fast path, else on a fiber.
 
 use std::time::{Duration, Instant};
 
 use sync_wrapper::SyncWrapper;
 use wasmtime::Store;
-use wasmtime::component::Resource;
 
-use crate::bindings::Filter;
 use crate::bindings::weir::filter::types as wit;
-use crate::error::{CallError, StartError, StartFailure};
+use crate::error::{CallError, EngineError, StartError, StartFailure};
+use crate::exports::{Exports, Returned};
 use crate::host::HostState;
 use crate::instantiate::{Recipe, instantiate};
 use crate::phase::{Phase, PhaseCall, PhaseSet, Verdict};
-use crate::store::{arm_deadline, bounded};
+use crate::store::{StoreData, arm_deadline, bounded, bounded_now};
 use crate::types::{FilterResponse, OnError};
 use crate::view::Exchange;
 
@@ -22,7 +22,7 @@ use crate::view::Exchange;
 /// checked out) so that taking and returning it moves a pointer.
 pub(crate) struct Warm {
     store: Store<HostState>,
-    bindings: Filter,
+    exports: Exports,
     /// Requests served; the instance is recycled at `recycle_after`.
     pub(crate) uses: u32,
 }
@@ -31,19 +31,35 @@ impl Warm {
     /// A new instance with `init` run on the filter's config; the phases
     /// `init` asked for.
     pub(crate) async fn start(recipe: &Recipe) -> Result<(Box<Warm>, PhaseSet), StartError> {
-        let (mut store, bindings) = instantiate(recipe).await?;
+        let (mut store, instance) = instantiate(recipe).await?;
+        let fast = store.data().fast();
+        let exports = Exports::new(&mut store, &instance, fast).map_err(|err| {
+            StartError::Call(CallError::Instantiate(StartFailure::Engine(
+                EngineError::new(err),
+            )))
+        })?;
         let ends = arm_deadline(&mut store, Instant::now(), recipe.limits.call_deadline);
-        let init = bindings.call_init(&mut store, &recipe.config_json);
-        let phases = bounded(&recipe.clock, ends, init)
-            .await
+        let config = recipe.config_json.as_str();
+        let init = match &exports {
+            Exports::Now(f) => bounded_now(&recipe.clock, || f.call_init(&mut store, config)),
+            Exports::Async(f) => {
+                bounded(&recipe.clock, ends, f.call_init(&mut store, config)).await
+            }
+        };
+        let phases = init
             .map_err(|err| StartError::Call(CallError::from_wasmtime(err)))?
             .map_err(StartError::Rejected)?;
         let warm = Box::new(Warm {
             store,
-            bindings,
+            exports,
             uses: 0,
         });
         Ok((warm, phases_from_wit(phases)))
+    }
+
+    /// Linked for the fast path.
+    pub(crate) fn fast(&self) -> bool {
+        matches!(self.exports, Exports::Now(_))
     }
 }
 
@@ -113,12 +129,24 @@ impl Instance {
         let keep = (recipe.on_error == OnError::FailOpen).then(|| exchange.clone());
         std::mem::swap(&mut warm.store.data_mut().exchange, exchange);
         let ends = arm_deadline(&mut warm.store, started, recipe.limits.call_deadline);
-        // Boxed: wasmtime's call future is large, and every async frame
-        // above it would otherwise copy it when it first awaits.
-        let invoked = Box::pin(invoke(&warm.bindings, &mut warm.store, call));
-        let result = bounded(&recipe.clock, ends, invoked)
-            .await
-            .map_err(CallError::from_wasmtime);
+        let result = match &warm.exports {
+            Exports::Now(f) => {
+                let result = bounded_now(&recipe.clock, || {
+                    Exports::call_now(f, &mut warm.store, call)
+                });
+                if warm.store.data().showed_slow() {
+                    recipe.gate.leave_fast_path();
+                }
+                result
+            }
+            Exports::Async(f) => {
+                // Boxed: wasmtime's call future is large, and every async
+                // frame above it would otherwise copy it when it first awaits.
+                let invoked = Box::pin(Exports::call_async(f, &mut warm.store, call));
+                bounded(&recipe.clock, ends, invoked).await
+            }
+        }
+        .map_err(CallError::from_wasmtime);
         std::mem::swap(&mut warm.store.data_mut().exchange, exchange);
         let result = result.and_then(verdict_from_wit);
         let ended = Instant::now();
@@ -137,50 +165,6 @@ impl Instance {
             }
         }
     }
-}
-
-/// What an export returned, before weir checks it.
-enum Returned {
-    Decision(wit::Decision),
-    RequestBody(wit::RequestBodyDecision),
-    ResponseBody(wit::ResponseBodyDecision),
-    Logged,
-}
-
-/// Calls the export of `call`'s phase.
-async fn invoke(
-    f: &Filter,
-    store: &mut Store<HostState>,
-    call: PhaseCall<'_>,
-) -> wasmtime::Result<Returned> {
-    let (req, resp) = (Resource::new_borrow(0), Resource::new_borrow(0));
-    Ok(match call {
-        PhaseCall::RequestHeaders => {
-            Returned::Decision(f.call_on_request_headers(store, req).await?)
-        }
-        PhaseCall::RequestBody(body) => {
-            Returned::RequestBody(f.call_on_request_body(store, req, body).await?)
-        }
-        PhaseCall::ResponseHeaders => {
-            Returned::Decision(f.call_on_response_headers(store, req, resp).await?)
-        }
-        PhaseCall::ResponseBody(body) => {
-            Returned::ResponseBody(f.call_on_response_body(store, req, resp, body).await?)
-        }
-        PhaseCall::Log(info) => {
-            let info = wit::LogInfo {
-                status: info.status,
-                duration_us: info.duration.as_micros() as u64,
-                request_body_bytes: info.request_body_bytes,
-                response_body_bytes: info.response_body_bytes,
-                upstream_target: info.upstream_target.clone(),
-                route: info.route.clone(),
-                error: info.error.clone(),
-            };
-            f.call_on_log(store, req, resp, &info).await?;
-            Returned::Logged
-        }
-    })
 }
 
 /// The filter's answer in weir's terms; a result weir cannot use counts as

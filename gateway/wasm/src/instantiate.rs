@@ -5,15 +5,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Engine, PoolConcurrencyLimitError, Store};
 
-use crate::bindings::{Filter, FilterPre};
 use crate::epoch::EpochClock;
 use crate::error::{CallError, EngineError, StartError, StartFailure};
 use crate::gate::CallGate;
 use crate::host::HostState;
 use crate::host::capabilities::Capabilities;
-use crate::store::{arm_deadline, bounded, new_store};
+use crate::store::{arm_deadline, bounded, bounded_now, new_store};
 use crate::types::{FilterLimits, OnError};
 
 /// How many times an instantiation refused for a passing reason is tried.
@@ -24,7 +24,13 @@ const INSTANTIATE_ATTEMPTS: u32 = 3;
 pub(crate) struct Recipe {
     pub(crate) name: Arc<str>,
     pub(crate) engine: Engine,
-    pub(crate) pre: FilterPre<HostState>,
+    /// Linked for the async path.
+    pub(crate) pre: InstancePre<HostState>,
+    /// Linked for the fast path, when nothing the filter is granted waits
+    /// (`filter.rs`); the fast path holds while the gate keeps it open.
+    pub(crate) fast_pre: Option<InstancePre<HostState>>,
+    /// weir's I/O runtime: where a fast-path guest that waits blocks.
+    pub(crate) io: tokio::runtime::Handle,
     pub(crate) capabilities: Arc<Capabilities>,
     pub(crate) limits: FilterLimits,
     pub(crate) on_error: OnError,
@@ -38,24 +44,46 @@ pub(crate) struct Recipe {
     pub(crate) gate: Arc<CallGate>,
 }
 
-/// Instantiates the filter in a fresh store. The first instantiation of a
-/// module builds its copy-on-write memory image, and Linux may refuse for a
-/// moment to seal that image (`EBUSY` while its pages are briefly pinned):
-/// that is tried again in a fresh store rather than failing a load.
-pub(crate) async fn instantiate(recipe: &Recipe) -> Result<(Store<HostState>, Filter), StartError> {
+impl Recipe {
+    /// The pre-linked component new instances come from: the fast path's
+    /// while it is open for this filter.
+    pub(crate) fn fast_path(&self) -> Option<&InstancePre<HostState>> {
+        self.fast_pre
+            .as_ref()
+            .filter(|_| self.gate.fast_path_open())
+    }
+}
+
+/// Instantiates the filter in a fresh store, linked for the fast path when
+/// it is open. The first instantiation of a module builds its copy-on-write
+/// memory image, and Linux may refuse for a moment to seal that image
+/// (`EBUSY` while its pages are briefly pinned): that is tried again in a
+/// fresh store rather than failing a load.
+pub(crate) async fn instantiate(
+    recipe: &Recipe,
+) -> Result<(Store<HostState>, Instance), StartError> {
+    let fast_pre = recipe.fast_path();
     let mut attempt = 1;
     loop {
         let state = HostState::new(
             recipe.name.clone(),
             recipe.limits.memory_bytes,
             recipe.capabilities.clone(),
+            fast_pre.is_some(),
+            recipe.io.clone(),
         )
         .map_err(StartError::Capability)?;
         let mut store = new_store(&recipe.engine, state);
         let ends = arm_deadline(&mut store, Instant::now(), recipe.limits.call_deadline);
-        let instantiating = recipe.pre.instantiate_async(&mut store);
-        match bounded(&recipe.clock, ends, instantiating).await {
-            Ok(bindings) => return Ok((store, bindings)),
+        let instantiated = match fast_pre {
+            Some(pre) => bounded_now(&recipe.clock, || pre.instantiate(&mut store)),
+            None => {
+                let instantiating = recipe.pre.instantiate_async(&mut store);
+                bounded(&recipe.clock, ends, instantiating).await
+            }
+        };
+        match instantiated {
+            Ok(instance) => return Ok((store, instance)),
             Err(err) if attempt < INSTANTIATE_ATTEMPTS && is_passing(&err) => {
                 tracing::warn!(filter = %recipe.name, attempt, "instantiation refused for a passing reason, trying again: {err:#}");
                 attempt += 1;

@@ -35,6 +35,7 @@ mod context_bag;
 mod engine;
 mod epoch;
 mod error;
+mod exports;
 mod filter;
 mod gate;
 mod host;

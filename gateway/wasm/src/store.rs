@@ -8,29 +8,45 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
-use crate::epoch::{EPOCH_TICK, EpochClock};
+use crate::epoch::{EPOCH_TICK, EpochClock, FAST_PATH_SLICE};
 
 /// What a store's data must offer for weir's limits.
 pub(crate) trait StoreData: Send + 'static {
     fn memory_cap(&mut self) -> &mut MemoryCap;
     /// When the running call must end; checked at every epoch tick.
     fn deadline(&self) -> Instant;
-    fn set_deadline(&mut self, ends: Instant);
+    /// A call starts: it must end by `ends`.
+    fn arm(&mut self, started: Instant, ends: Instant);
+    /// Linked for the fast path: calls run without a fiber and cannot yield.
+    fn fast(&self) -> bool;
+    fn started(&self) -> Instant;
+    /// A fast-path call ran past [`FAST_PATH_SLICE`].
+    fn note_overrun(&mut self);
+    /// The last fast-path call ran past its slice or waited.
+    fn showed_slow(&self) -> bool;
 }
 
 /// A new store over `data`: its memory cap enforced, and at every epoch
-/// tick a running guest either yields to the runtime (other requests on
-/// this thread get their turn; see `epoch::tick_yield`) or, past its
-/// deadline, traps.
+/// tick a running guest, past its deadline, traps; otherwise a guest on the
+/// async path yields to the runtime (other requests on this thread get
+/// their turn; see `epoch::tick_yield`), and one on the fast path, which
+/// cannot, goes on, noted once it has run past its slice.
 pub(crate) fn new_store<T: StoreData>(engine: &wasmtime::Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| data.memory_cap());
-    store.epoch_deadline_callback(|ctx| {
-        if Instant::now() >= ctx.data().deadline() {
-            Err(wasmtime::Trap::Interrupt.into())
-        } else {
-            Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()))
+    store.epoch_deadline_callback(|mut ctx| {
+        let now = Instant::now();
+        let data = ctx.data_mut();
+        if now >= data.deadline() {
+            return Err(wasmtime::Trap::Interrupt.into());
         }
+        if !data.fast() {
+            return Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()));
+        }
+        if now.saturating_duration_since(data.started()) >= FAST_PATH_SLICE {
+            data.note_overrun();
+        }
+        Ok(UpdateDeadline::Continue(1))
     });
     store
 }
@@ -42,9 +58,20 @@ pub(crate) fn arm_deadline<T: StoreData>(
     budget: Duration,
 ) -> Instant {
     let ends = now + budget;
-    store.data_mut().set_deadline(ends);
+    store.data_mut().arm(now, ends);
     store.set_epoch_deadline(1);
     ends
+}
+
+/// Runs a fast-path guest call on this thread, with the epoch `clock`
+/// ticking for its deadline, and turns a panic in a host function it
+/// reached into an error, as [`bounded`] does for async calls.
+pub(crate) fn bounded_now<R>(
+    clock: &EpochClock,
+    call: impl FnOnce() -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    let _ticking = clock.enter();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(panicked)
 }
 
 /// Runs a guest call with its deadline, also while it waits in a host call
@@ -74,16 +101,18 @@ pub(crate) async fn bounded<R>(
             }
         }
     };
-    outcome.unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(wasmtime::format_err!(
-            "host panicked during the call: {message}"
-        ))
-    })
+    outcome.unwrap_or_else(panicked)
+}
+
+fn panicked<R>(panic: Box<dyn std::any::Any + Send>) -> wasmtime::Result<R> {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Err(wasmtime::format_err!(
+        "host panicked during the call: {message}"
+    ))
 }
 
 /// A guest's linear memory would pass its cap (or the maximum its module

@@ -80,6 +80,7 @@ impl AdminApp {
                     "module": spec.module,
                     "module_sha256": filter.module_digest(),
                     "idle_instances": filter.idle_instances(),
+                    "call_path": if filter.on_fast_path() { "fast" } else { "async" },
                     "in_flight": gate.in_flight,
                     "max_concurrent_calls": spec.limits.max_concurrent_calls,
                     "calls": gate.calls,

@@ -41,7 +41,10 @@ impl Default for HostOptions {
 
 pub struct WasmHost {
     pub(crate) engine: Engine,
+    /// For filters granted what waits: calls on a fiber.
     pub(crate) linker: Linker<HostState>,
+    /// For the others: calls on the worker thread (the fast path).
+    pub(crate) fast_linker: Linker<HostState>,
     pub(crate) cache: ComponentCache,
     io: IoRuntime,
     /// `HostOptions::max_instances`.
@@ -59,10 +62,16 @@ impl WasmHost {
         let mut linker = Linker::new(&engine);
         crate::host::add_wasi_to_linker(&mut linker).map_err(engine_error)?;
         Filter::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_error)?;
+        let mut fast_linker = Linker::new(&engine);
+        crate::host::add_wasi_to_linker_fast(&mut fast_linker).map_err(engine_error)?;
+        // Key-value is the world's one async import; a filter on the fast
+        // path is not granted it, so never imports it.
+        Filter::add_to_linker::<_, HasSelf<_>>(&mut fast_linker, |s| s).map_err(engine_error)?;
         let cache = ComponentCache::new(&engine, options.cache_dir)?;
         Ok(WasmHost {
             engine,
             linker,
+            fast_linker,
             cache,
             io: IoRuntime::start()?,
             max_instances: options.max_instances,

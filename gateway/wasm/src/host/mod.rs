@@ -11,6 +11,7 @@ mod crypto;
 mod http;
 pub(crate) mod kv;
 mod outbound;
+mod ready_now;
 mod secrets;
 mod wasi;
 
@@ -28,7 +29,9 @@ use crate::view::Exchange;
 use capabilities::Capabilities;
 use outbound::OutboundHttp;
 
-pub(crate) use wasi::add_to_linker as add_wasi_to_linker;
+pub(crate) use wasi::{
+    add_to_linker as add_wasi_to_linker, add_to_linker_fast as add_wasi_to_linker_fast,
+};
 
 pub(crate) struct HostState {
     pub(crate) filter_name: Arc<str>,
@@ -41,8 +44,16 @@ pub(crate) struct HostState {
     /// the host's table without limit.
     pub(crate) open_stores: u32,
     memory_cap: MemoryCap,
-    /// When the running call must end; checked at every epoch tick.
+    /// When the running call started and must end; checked at every epoch tick.
+    started: Instant,
     deadline: Instant,
+    /// Set for a store linked for the fast path (`wasi.rs`): its calls run on
+    /// the worker thread and cannot yield.
+    fast: bool,
+    /// Where a fast-path guest blocks if it waits after all (`ready_now.rs`).
+    wait: ready_now::Wait,
+    /// A fast-path call ran past [`crate::epoch::FAST_PATH_SLICE`].
+    overran: bool,
     /// The request being served, during a call.
     pub(crate) exchange: Box<Exchange>,
 }
@@ -52,6 +63,8 @@ impl HostState {
         filter_name: Arc<str>,
         memory_bytes: usize,
         capabilities: Arc<Capabilities>,
+        fast: bool,
+        io: tokio::runtime::Handle,
     ) -> Result<Self, LoadError> {
         // Deny by default: no environment, arguments or sockets; stdio goes
         // nowhere (filters log through `weir:filter/log`); files only from a
@@ -79,7 +92,11 @@ impl HostState {
             capabilities,
             open_stores: 0,
             memory_cap: MemoryCap::new(memory_bytes),
+            started: Instant::now(),
             deadline: Instant::now(),
+            fast,
+            wait: ready_now::Wait::new(io),
+            overran: false,
             exchange: Box::default(),
         })
     }
@@ -94,8 +111,27 @@ impl StoreData for HostState {
         self.deadline
     }
 
-    fn set_deadline(&mut self, ends: Instant) {
+    fn arm(&mut self, started: Instant, ends: Instant) {
+        self.started = started;
         self.deadline = ends;
+        self.overran = false;
+        self.wait.waited = false;
+    }
+
+    fn fast(&self) -> bool {
+        self.fast
+    }
+
+    fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn note_overrun(&mut self) {
+        self.overran = true;
+    }
+
+    fn showed_slow(&self) -> bool {
+        self.overran || self.wait.waited
     }
 }
 

@@ -75,6 +75,7 @@ pub(super) fn refresh(f: &Families, filters: &HashMap<String, Arc<LoadedFilter>>
     f.filter_breaker_state.reset();
     f.filter_idle_instances.reset();
     f.filter_in_flight.reset();
+    f.filter_fast_path.reset();
     f.filter_instance_slots.reset();
     f.filter_instance_slots_in_use.reset();
     // The slots belong to the host all filters share: any filter tells.
@@ -102,5 +103,8 @@ pub(super) fn refresh(f: &Families, filters: &HashMap<String, Arc<LoadedFilter>>
         f.filter_in_flight
             .with_label_values(&labels)
             .set(i64::from(gate.in_flight));
+        f.filter_fast_path
+            .with_label_values(&labels)
+            .set(i64::from(filter.on_fast_path()));
     }
 }

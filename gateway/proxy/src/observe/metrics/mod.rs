@@ -46,6 +46,7 @@ pub(crate) struct Families {
     filter_breaker_state: IntGaugeVec,
     filter_idle_instances: IntGaugeVec,
     filter_in_flight: IntGaugeVec,
+    filter_fast_path: IntGaugeVec,
     filter_instance_slots: IntGaugeVec,
     filter_instance_slots_in_use: IntGaugeVec,
     config_generation: IntGauge,
@@ -201,6 +202,12 @@ impl Families {
                 &r,
                 "weir_filter_calls_in_flight",
                 "Calls into the filter running now.",
+                &["filter"],
+            ),
+            filter_fast_path: gauge(
+                &r,
+                "weir_filter_fast_path",
+                "1 while the filter's calls take the fast path (on the worker thread), 0 on the async path.",
                 &["filter"],
             ),
             filter_instance_slots: gauge(

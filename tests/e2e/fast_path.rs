@@ -1,0 +1,104 @@
+//! The fast path: a filter granted nothing that waits runs its calls on the
+//! worker thread until one runs long or waits; from then on its calls take
+//! the async path, where a guest yields at every epoch tick. A filter
+//! granted a key-value store takes the async path from the start.
+
+use serde_json::Value;
+use weir_tests::{Gateway, Upstream, client, filters, free_port};
+
+use crate::config;
+
+async fn call_paths(admin: u16) -> (String, String, String) {
+    let status: Value = client()
+        .get(format!("http://127.0.0.1:{admin}/admin/filters"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("admin JSON");
+    let path = |name: &str| {
+        status["filters"][name]["call_path"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no call_path for {name}: {status}"))
+            .to_owned()
+    };
+    (path("spinner"), path("sleeper"), path("kv"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_leaves_the_fast_path_once_a_call_runs_long_or_waits() {
+    let up = Upstream::start("svc").await;
+    let admin = free_port();
+    let gw = Gateway::start(&config(&format!(
+        "key_value:\n  local:\n    memory: {{}}\nupstreams:\n  svc:\n    targets: [{{ address: {up} }}]\n\
+         filters:\n  spinner:\n    module: {misbehave}\n    limits: {{ call_deadline: 100ms }}\n    circuit_breaker: {{ enabled: false }}\n\
+         \x20 sleeper:\n    module: {misbehave}\n    config: {{ body_phase: true }}\n    circuit_breaker: {{ enabled: false }}\n\
+         \x20 kv:\n    module: {kv}\n    config: {{ store: local }}\n    grants: {{ key_value: [local] }}\n\
+         routes:\n  - match: {{ path: {{ prefix: /spin }} }}\n    upstream: svc\n    filters: [spinner]\n\
+         \x20 - match: {{ path: {{ prefix: /sleep }} }}\n    upstream: svc\n    filters: [sleeper]\n\
+         \x20 - match: {{ path: {{ prefix: /kv }} }}\n    respond: {{ status: 404 }}\n    filters: [kv]\n\
+         admin:\n  address: 127.0.0.1:{admin}\n",
+        up = up.address(),
+        misbehave = filters::TEST_MISBEHAVE,
+        kv = filters::TEST_KV,
+    )));
+    let c = client();
+    assert_eq!(
+        call_paths(admin).await,
+        ("fast".into(), "fast".into(), "async".into())
+    );
+
+    // Calls that behave keep the fast path.
+    for _ in 0..20 {
+        let resp = c.get(gw.url("/spin")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(call_paths(admin).await.0, "fast");
+
+    // A call that loops runs to its deadline on the worker thread, fails
+    // closed, and moves its filter to the async path.
+    let resp = c
+        .get(gw.url("/spin"))
+        .header("x-misbehave", "loop")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "filter \"spinner\" failed");
+    assert_eq!(call_paths(admin).await.0, "async");
+    assert!(
+        gw.logs()
+            .contains("ran past 10 ms or waited on the fast path"),
+        "{}",
+        gw.logs()
+    );
+    // On the async path the deadline still ends a loop, and calls that
+    // behave are answered.
+    let resp = c
+        .get(gw.url("/spin"))
+        .header("x-misbehave", "loop")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let resp = c.get(gw.url("/spin")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    // A guest that sleeps on the fast path blocks its worker thread until
+    // the clock is due (timers run on weir's I/O runtime), answers, and
+    // moves its filter to the async path, where the next sleep suspends.
+    for _ in 0..2 {
+        let resp = c
+            .get(gw.url("/sleep"))
+            .header("x-misbehave-body", "sleep")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.text().await.unwrap(), "slept");
+        assert_eq!(call_paths(admin).await.1, "async");
+    }
+    assert_eq!(call_paths(admin).await.2, "async");
+}
