@@ -1,14 +1,15 @@
 //! The fast path: a filter granted nothing that waits runs its calls on the
 //! worker thread until one runs long or waits; from then on its calls take
 //! the async path, where a guest yields at every epoch tick. A filter
-//! granted a key-value store takes the async path from the start.
+//! granted an in-process key-value store keeps the fast path; one granted a
+//! Redis store takes the async path from the start.
 
 use serde_json::Value;
 use weir_tests::{Gateway, Upstream, client, filters, free_port};
 
 use crate::config;
 
-async fn call_paths(admin: u16) -> (String, String, String) {
+async fn call_paths(admin: u16) -> (String, String, String, String) {
     let status: Value = client()
         .get(format!("http://127.0.0.1:{admin}/admin/filters"))
         .send()
@@ -23,7 +24,12 @@ async fn call_paths(admin: u16) -> (String, String, String) {
             .unwrap_or_else(|| panic!("no call_path for {name}: {status}"))
             .to_owned()
     };
-    (path("spinner"), path("sleeper"), path("kv"))
+    (
+        path("spinner"),
+        path("sleeper"),
+        path("memory"),
+        path("redis"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -31,22 +37,26 @@ async fn a_filter_leaves_the_fast_path_once_a_call_runs_long_or_waits() {
     let up = Upstream::start("svc").await;
     let admin = free_port();
     let gw = Gateway::start(&config(&format!(
-        "key_value:\n  local:\n    memory: {{}}\nupstreams:\n  svc:\n    targets: [{{ address: {up} }}]\n\
+        "key_value:\n  local:\n    memory: {{}}\n  shared:\n    redis: {{ url: \"redis://127.0.0.1:{redis_port}/0\", connect_timeout: 100ms, command_timeout: 100ms }}\nupstreams:\n  svc:\n    targets: [{{ address: {up} }}]\n\
          filters:\n  spinner:\n    module: {misbehave}\n    limits: {{ call_deadline: 100ms }}\n    circuit_breaker: {{ enabled: false }}\n\
          \x20 sleeper:\n    module: {misbehave}\n    config: {{ body_phase: true }}\n    circuit_breaker: {{ enabled: false }}\n\
-         \x20 kv:\n    module: {kv}\n    config: {{ store: local }}\n    grants: {{ key_value: [local] }}\n\
+         \x20 memory:\n    module: {kv}\n    config: {{ store: local }}\n    grants: {{ key_value: [local] }}\n\
+         \x20 redis:\n    module: {kv}\n    config: {{ store: shared }}\n    grants: {{ key_value: [shared] }}\n\
          routes:\n  - match: {{ path: {{ prefix: /spin }} }}\n    upstream: svc\n    filters: [spinner]\n\
          \x20 - match: {{ path: {{ prefix: /sleep }} }}\n    upstream: svc\n    filters: [sleeper]\n\
-         \x20 - match: {{ path: {{ prefix: /kv }} }}\n    respond: {{ status: 404 }}\n    filters: [kv]\n\
+         \x20 - match: {{ path: {{ prefix: /kv }} }}\n    respond: {{ status: 404 }}\n    filters: [memory]\n\
+         \x20 - match: {{ path: {{ prefix: /redis }} }}\n    respond: {{ status: 404 }}\n    filters: [redis]\n\
          admin:\n  address: 127.0.0.1:{admin}\n",
         up = up.address(),
         misbehave = filters::TEST_MISBEHAVE,
         kv = filters::TEST_KV,
+        // Nothing listens there: a Redis store connects lazily.
+        redis_port = free_port(),
     )));
     let c = client();
     assert_eq!(
         call_paths(admin).await,
-        ("fast".into(), "fast".into(), "async".into())
+        ("fast".into(), "fast".into(), "fast".into(), "async".into())
     );
 
     // Calls that behave keep the fast path.
@@ -100,5 +110,33 @@ async fn a_filter_leaves_the_fast_path_once_a_call_runs_long_or_waits() {
         assert_eq!(resp.text().await.unwrap(), "slept");
         assert_eq!(call_paths(admin).await.1, "async");
     }
-    assert_eq!(call_paths(admin).await.2, "async");
+
+    // The in-process store answers calls on the fast path.
+    let kv = |op: &str, key: &str, value: &str| {
+        c.get(gw.url("/kv"))
+            .header("x-kv-op", op)
+            .header("x-kv-key", key)
+            .header("x-kv-value", value)
+            .header("x-kv-store", "shared")
+            .send()
+    };
+    for (op, key, value, status, answer) in [
+        ("set", "k", "v1", 200, "ok"),
+        ("get", "k", "", 200, "v1"),
+        ("incr", "n", "", 200, "1"),
+        ("incr", "n", "", 200, "2"),
+        ("cas", "k", "v2", 200, "false"),
+        ("del", "k", "", 200, "true"),
+        ("get", "k", "", 200, "<none>"),
+    ] {
+        let resp = kv(op, key, value).await.unwrap();
+        assert_eq!(resp.status(), status, "{op} {key}");
+        assert_eq!(resp.text().await.unwrap(), answer, "{op} {key}");
+    }
+    // A store not granted to it is refused, as on the async path.
+    let resp = kv("open", "", "").await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["x-kv-error"], "not-granted");
+    let paths = call_paths(admin).await;
+    assert_eq!((paths.2.as_str(), paths.3.as_str()), ("fast", "async"));
 }

@@ -141,6 +141,12 @@ impl Store {
         }
     }
 
+    /// Whether calls complete without waiting (the memory store): its async
+    /// calls are ready at their first poll.
+    pub fn never_waits(&self) -> bool {
+        matches!(&*self.backend, Backend::Memory(_))
+    }
+
     /// "memory" or "redis" (for logs / admin).
     pub fn kind(&self) -> &'static str {
         match &*self.backend {

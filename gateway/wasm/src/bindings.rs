@@ -33,8 +33,7 @@ pub(crate) mod fast {
             "weir:filter/http": super::weir::filter::http,
             "weir:filter/context": super::weir::filter::context,
             "weir:filter/log": super::weir::filter::log,
-            // Generated again (and never linked from here): the async
-            // original's linker function needs a `Send` store.
+            // Generated again, with plain functions (`host/kv_now.rs`).
             "weir:filter/key-value.store": super::KvHandle,
             "weir:filter/secrets": super::weir::filter::secrets,
             "weir:filter/crypto": super::weir::filter::crypto,

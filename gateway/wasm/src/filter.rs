@@ -275,10 +275,14 @@ impl LoadedFilter {
     }
 }
 
-/// Whether nothing a filter is granted makes it wait: no key-value store,
-/// no outbound HTTP origin, no files. Such a filter runs on the fast path.
+/// Whether nothing a filter is granted makes it wait: no Redis store, no
+/// outbound HTTP origin, no files (in-process stores answer at once). Such a
+/// filter runs on the fast path.
 fn never_waits(capabilities: &Capabilities) -> bool {
-    capabilities.key_value.is_none()
+    capabilities
+        .key_value
+        .as_ref()
+        .is_none_or(|stores| stores.values().all(weir_kv::Store::never_waits))
         && capabilities.files.is_none()
         && capabilities
             .http

@@ -64,9 +64,8 @@ impl WasmHost {
         Filter::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(engine_error)?;
         let mut fast_linker = Linker::new(&engine);
         crate::host::add_wasi_to_linker_fast(&mut fast_linker).map_err(engine_error)?;
-        // Key-value is the world's one async import; a filter on the fast
-        // path is not granted it, so never imports it.
-        Filter::add_to_linker::<_, HasSelf<_>>(&mut fast_linker, |s| s).map_err(engine_error)?;
+        crate::bindings::fast::Filter::add_to_linker::<_, HasSelf<_>>(&mut fast_linker, |s| s)
+            .map_err(engine_error)?;
         let cache = ComponentCache::new(&engine, options.cache_dir)?;
         Ok(WasmHost {
             engine,

@@ -10,6 +10,7 @@ pub(crate) mod capabilities;
 mod crypto;
 mod http;
 pub(crate) mod kv;
+mod kv_now;
 mod outbound;
 mod ready_now;
 mod secrets;
