@@ -262,9 +262,10 @@ async fn body_calls_wait_or_run_away(gw: &Gateway) {
 
 /// A filter whose phases all come before the response gives its instance
 /// back to the pool right after its last call; one with a response phase
-/// keeps its instance until the request is over. Four uploads held open
-/// mid-body, so all four are in flight at the upstream, show the difference
-/// in the pools.
+/// keeps its instance until the request is over, unless its instances are
+/// shared (`isolation: shared`), given back after every call. Four uploads
+/// held open mid-body, so all four are in flight at the upstream, show the
+/// difference in the pools.
 #[tokio::test(flavor = "multi_thread")]
 async fn instances_go_back_to_the_pool_after_the_filters_last_phase() {
     use std::io::{Read, Write};
@@ -274,7 +275,8 @@ async fn instances_go_back_to_the_pool_after_the_filters_last_phase() {
     let noop = filters::TEST_NOOP;
     let gw = Gateway::start(&config(&format!(
         "upstreams:\n  svc:\n    targets: [{{ address: {} }}]\nfilters:\n  early:\n    module: {noop}\n    config: {{ phases: [request-headers] }}\n  late:\n    module: {noop}\n    config: {{ phases: [request-headers, response-headers] }}\n\
-         routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [early, late]\n\
+         \x20 shared:\n    module: {noop}\n    config: {{ phases: [request-headers, response-headers] }}\n    isolation: shared\n\
+         routes:\n  - match: {{ path: {{ prefix: / }} }}\n    upstream: svc\n    filters: [early, late, shared]\n\
          admin:\n  address: 127.0.0.1:{admin_port}\n",
         up.address(),
     )));
@@ -300,6 +302,7 @@ async fn instances_go_back_to_the_pool_after_the_filters_last_phase() {
     assert!(idle("early") >= 1, "{status}");
     // The probe instance and three new ones, all held by the uploads.
     assert_eq!(idle("late"), 0, "{status}");
+    assert!(idle("shared") >= 1, "{status}");
 
     for s in &mut uploads {
         s.write_all(b"done").unwrap();

@@ -149,7 +149,7 @@ impl LoadedFilter {
         // The probe: `init` must accept the config before this generation is used.
         let (probe, phases) = Warm::start(&recipe).await?;
         let mut idle = Vec::new();
-        if spec.isolation == Isolation::Pooled {
+        if spec.isolation != Isolation::PerRequest {
             idle.push(probe);
         }
         Ok(Arc::new(LoadedFilter {
@@ -207,6 +207,13 @@ impl LoadedFilter {
         self.recipe.gate.stats()
     }
 
+    /// Whether a request keeps its instance between its calls to the filter
+    /// (else it gives it back after each: `isolation: shared`).
+    #[inline]
+    pub fn held_between_calls(&self) -> bool {
+        self.spec.isolation != Isolation::Shared
+    }
+
     /// Whether calls take the fast path: on the worker thread, no fiber.
     pub fn on_fast_path(&self) -> bool {
         self.recipe.fast_path().is_some()
@@ -217,7 +224,7 @@ impl LoadedFilter {
     pub async fn checkout(self: &Arc<Self>) -> Result<FilterInstance, CallError> {
         self.recipe.gate.refuse_early()?;
         let warm = match self.spec.isolation {
-            Isolation::Pooled => self.pooled(),
+            Isolation::Pooled | Isolation::Shared => self.pooled(),
             Isolation::PerRequest => None,
         };
         let warm = match warm {

@@ -77,6 +77,7 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
         },
         isolation: match file.isolation.unwrap_or(IsolationFile::Pooled) {
             IsolationFile::Pooled => Isolation::Pooled,
+            IsolationFile::Shared => Isolation::Shared,
             IsolationFile::PerRequest => Isolation::PerRequest,
         },
         grants,

@@ -69,8 +69,12 @@ pub enum OnError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
-    /// Warm instances are reused across requests.
+    /// Warm instances are reused across requests; a request holds one for
+    /// all its phases.
     Pooled,
+    /// Warm instances are reused across requests and calls: a request holds
+    /// one only for the length of each call.
+    Shared,
     /// A fresh instance for every request.
     PerRequest,
 }

@@ -21,7 +21,10 @@ pub struct FilterFile {
     pub limits: Option<FilterLimitsFile>,
     /// `fail_closed` (default): 503 when the filter fails; `fail_open`: skip it.
     pub on_error: Option<OnErrorFile>,
-    /// `pooled` (default): reuse warm instances; `per_request`: a fresh one each request.
+    /// `pooled` (default): a warm instance serves all of a request's phases;
+    /// `shared`: one call at a time, so a few hot instances serve every
+    /// request (for filters that keep nothing of a request in their own
+    /// memory between phases); `per_request`: a fresh one each request.
     pub isolation: Option<IsolationFile>,
     /// Capabilities granted to the filter. Default: none.
     pub grants: Option<GrantsFile>,
@@ -79,6 +82,7 @@ pub enum OnErrorFile {
 #[serde(rename_all = "snake_case")]
 pub enum IsolationFile {
     Pooled,
+    Shared,
     PerRequest,
 }
 

@@ -226,9 +226,10 @@ impl ChainRun {
 
     /// Calls filter `i` on its instance for this request (checked out on
     /// first use), and keeps the instance for the filter's later phases or,
-    /// after its last call of the request, drops it: back to the pool at
-    /// once, where the next request finds it warm in the caches instead of
-    /// one of the many that requests in flight would otherwise hold.
+    /// after its last call of the request (after every call, for a filter
+    /// whose instances are shared), drops it: back to the pool at once,
+    /// where the next request finds it warm in the caches instead of one of
+    /// the many that requests in flight would otherwise hold.
     async fn call(&mut self, i: usize, call: PhaseCall<'_>) -> Result<Verdict, CallError> {
         let phase = call.phase();
         let mut instance = match std::mem::take(&mut self.slots[i]) {
@@ -242,7 +243,8 @@ impl ChainRun {
             self.busy += took;
             self.trace_call(i, phase, timing, &result);
         }
-        if !is_last_call(self.filters[i].phases(), phase) {
+        let filter = &self.filters[i];
+        if filter.held_between_calls() && !is_last_call(filter.phases(), phase) {
             self.slots[i] = Slot::Held(instance);
         }
         result
