@@ -2,7 +2,8 @@
 # Instructions per request of bare Pingora and weir (W1; W1 with metrics and
 # the JSON access log; W2, the built-in chain, beside the same route without
 # filters; W1's route behind three no-op filters, the floor under any
-# chain), counted by valgrind's callgrind: unlike CPU time on a shared
+# chain; W4, a 10 KB JSON response passed through and transformed by
+# json-transform), counted by valgrind's callgrind: unlike CPU time on a shared
 # machine, the count is the same from run to run, so a change to the request
 # path shows as a number, not as noise. Not part of CI.
 #
@@ -71,15 +72,16 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Sends N GET requests on one keep-alive connection, with W2's bearer
-# token; fails on any non-200.
+# Sends N GET requests for PATH (default the 512 B answer) on one
+# keep-alive connection, with W2's bearer token; fails on any non-200.
 cat >"$work/client.py" <<'PY'
 import http.client, sys
 port, n = int(sys.argv[1]), int(sys.argv[2])
 token = open(sys.argv[3]).read().strip()
+path = sys.argv[4] if len(sys.argv) > 4 else "/fixed?bytes=512"
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 for _ in range(n):
-    c.request("GET", "/fixed?bytes=512", headers={"authorization": f"Bearer {token}"})
+    c.request("GET", path, headers={"authorization": f"Bearer {token}"})
     r = c.getresponse()
     r.read()
     if r.status != 200:
@@ -114,7 +116,8 @@ pids+=($!)
 wait_up "$upstream_port"
 
 # count NAME COMMAND...: instructions per request of the proxy COMMAND
-# starts on $port.
+# starts on $port, for requests to $path (the 512 B answer unless set).
+path=/fixed?bytes=512
 count() {
   local name=$1
   shift
@@ -124,9 +127,9 @@ count() {
   local pid=$!
   pids+=("$pid")
   wait_up "$port"
-  python3 "$work/client.py" "$port" 200 "$work/token"
+  python3 "$work/client.py" "$port" 200 "$work/token" "$path"
   callgrind_control -i on "$pid" >/dev/null 2>&1
-  python3 "$work/client.py" "$port" "$requests" "$work/token"
+  python3 "$work/client.py" "$port" "$requests" "$work/token" "$path"
   callgrind_control -i off "$pid" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
   kill -9 "$pid"
@@ -196,6 +199,22 @@ filters:
       response: { set: { x-served-by: weir } }
 YAML
 )
+# W4: json-transform, loaded (and on the route in the second row).
+w4_sections=$(
+  cat <<YAML
+filters:
+  json:
+    module: $filters/json_transform.wasm
+    config:
+      response:
+        remove: [/debug]
+        redact: [/user/email]
+        rename: { /user/id: /user/user_id }
+        add: { /meta/served_by: weir }
+      create_parents: true
+YAML
+)
+
 # The floor under any chain: the no-op filter (filters/testing/test-noop),
 # which calls nothing in weir, three times on W1's route: in the request
 # phase only, then in the request and the response phase (the route of
@@ -242,20 +261,34 @@ access_log:
   port=$(free_port)
   weir_config "$(noop_filters "request-headers, response-headers")" "    filters: [noop1, noop2, noop3]" >"$work/noop3-both.yaml"
   noop3_both=$(count "$tag-noop3-both" "$weir" run --config "$work/noop3-both.yaml")
-  echo "$w1 $observed $w2_plain $w2 $noop3 $noop3_both"
+
+  # W4: the same 10 KB JSON document, through the route with json-transform
+  # loaded, then with it on the route (the edits of
+  # tests/benches/proxies/weir.rs's TRANSFORM).
+  local w4_plain w4
+  path=/json?bytes=10240
+  port=$(free_port)
+  weir_config "$w4_sections" "" >"$work/w4-plain.yaml"
+  "$weir" check --config "$work/w4-plain.yaml" >/dev/null
+  w4_plain=$(count "$tag-w4-plain" "$weir" run --config "$work/w4-plain.yaml")
+  port=$(free_port)
+  weir_config "$w4_sections" "    filters: [json]" >"$work/w4.yaml"
+  w4=$(count "$tag-w4" "$weir" run --config "$work/w4.yaml")
+  path=/fixed?bytes=512
+  echo "$w1 $observed $w2_plain $w2 $noop3 $noop3_both $w4_plain $w4"
 }
 
 port=$(free_port)
 bare=$(count bare "$bin/pingora-bare" "127.0.0.1:$port" "127.0.0.1:$upstream_port")
 rows=$(weir_rows "$bin/weir" w)
-read -r w1 observed w2_plain w2 noop3 noop3_both <<<"$rows"
+read -r w1 observed w2_plain w2 noop3 noop3_both w4_plain w4 <<<"$rows"
 if [ -n "$baseline" ]; then
   rows=$(weir_rows "$baseline" b)
-  read -r b_w1 b_observed b_w2_plain b_w2 b_noop3 b_noop3_both <<<"$rows"
+  read -r b_w1 b_observed b_w2_plain b_w2 b_noop3 b_noop3_both b_w4_plain b_w4 <<<"$rows"
 fi
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
-echo "Instructions per request, callgrind, $requests requests on one connection, 512 B responses ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD)):"
+echo "Instructions per request, callgrind, $requests requests on one connection, 512 B responses (W4: 10 KB) ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD)):"
 echo
 echo "| proxy | instructions/request | ratio to bare Pingora |"
 echo "|---|---|---|"
@@ -266,6 +299,8 @@ echo "| weir, W2's route without its filters (loaded) | $w2_plain | $(ratio "$w2
 echo "| weir W2: jwt-auth + rate-limit + headers | $w2 | $(ratio "$w2" "$bare"); $(ratio "$w2" "$w2_plain")× the route without filters |"
 echo "| weir W1's route behind three no-op filters, request phase | $noop3 | $(ratio "$noop3" "$bare"); $(ratio "$noop3" "$w1")× W1 |"
 echo "| weir W1's route behind three no-op filters, request and response phases | $noop3_both | $(ratio "$noop3_both" "$bare"); $(ratio "$noop3_both" "$w1")× W1 |"
+echo "| weir W4: 10 KB JSON passed through | $w4_plain | |"
+echo "| weir W4: 10 KB JSON transformed by json-transform | $w4 | $(ratio "$w4" "$w4_plain")× passed through |"
 if [ -n "$baseline" ]; then
   echo
   echo "Side by side with $baseline (same run):"
@@ -273,9 +308,10 @@ if [ -n "$baseline" ]; then
   echo "| row | baseline | this build | change |"
   echo "|---|---|---|---|"
   labels=("weir W1" "weir W1, metrics + JSON access log" "W2's route without its filters" "weir W2"
-    "three no-op filters, request phase" "three no-op filters, both phases")
-  read -r -a now <<<"$w1 $observed $w2_plain $w2 $noop3 $noop3_both"
-  read -r -a before <<<"$b_w1 $b_observed $b_w2_plain $b_w2 $b_noop3 $b_noop3_both"
+    "three no-op filters, request phase" "three no-op filters, both phases"
+    "W4 passed through" "W4 json-transform")
+  read -r -a now <<<"$w1 $observed $w2_plain $w2 $noop3 $noop3_both $w4_plain $w4"
+  read -r -a before <<<"$b_w1 $b_observed $b_w2_plain $b_w2 $b_noop3 $b_noop3_both $b_w4_plain $b_w4"
   for i in "${!labels[@]}"; do
     change=$(python3 -c "print(f'{(${now[$i]} - ${before[$i]}) / ${before[$i]} * 100:+.2f}%')")
     echo "| ${labels[$i]} | ${before[$i]} | ${now[$i]} | $change |"
