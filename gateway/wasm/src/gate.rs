@@ -37,6 +37,10 @@ pub(crate) struct CallGate {
     /// breaker, nearly every call, needs no lock to be let in.
     closed: AtomicBool,
     breaker: Mutex<Breaker>,
+    /// Calls that succeeded through the closed breaker since a failure last
+    /// took the lock: counted without it, added to the window by the next
+    /// failure. The window's other numbers live in `breaker`.
+    window_successes: AtomicU32,
     counters: Counters,
     /// The filter showed on the fast path that it computes long or waits
     /// (`epoch::FAST_PATH_SLICE`, `host/ready_now.rs`): its calls take the
@@ -123,6 +127,7 @@ impl CallGate {
                 calls: 0,
                 failures: 0,
             }),
+            window_successes: AtomicU32::new(0),
             counters: Counters::default(),
             left_fast_path: AtomicBool::new(false),
         }
@@ -220,6 +225,13 @@ impl CallGate {
         if !self.settings.enabled {
             return;
         }
+        // Nearly every call: a success cannot trip a closed breaker, so it
+        // is only counted. Successes after the window ended and before the
+        // next failure are not counted toward any window.
+        if !failed && !probe && self.closed.load(Ordering::Acquire) {
+            self.window_successes.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let mut breaker = self.breaker.lock().expect("breaker lock");
         let next = match *breaker {
             Breaker::HalfOpen if probe && failed => self.trip(now),
@@ -228,6 +240,7 @@ impl CallGate {
                     filter = &*self.filter,
                     "circuit breaker closed: the probe call succeeded"
                 );
+                self.window_successes.store(0, Ordering::Relaxed);
                 closed(now)
             }
             Breaker::Closed {
@@ -235,10 +248,11 @@ impl CallGate {
                 calls,
                 failures,
             } => {
+                let successes = self.window_successes.swap(0, Ordering::Relaxed);
                 let (calls, failures) = if now.duration_since(window_start) > self.settings.window {
                     (1, u32::from(failed))
                 } else {
-                    (calls + 1, failures + u32::from(failed))
+                    (calls + successes + 1, failures + u32::from(failed))
                 };
                 let window_start = if calls == 1 { now } else { window_start };
                 if calls >= self.settings.min_calls
