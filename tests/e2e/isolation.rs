@@ -112,15 +112,19 @@ async fn a_tripped_filter_is_probed_and_closes_once_it_behaves() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 503);
+        // A filter that ran and failed: retrying at once would fail again.
+        assert!(resp.headers().get("retry-after").is_none());
     }
     let status = filter_status(admin_port).await;
     assert_eq!(
         status["filters"]["runaway"]["circuit_breaker"]["state"],
         "open"
     );
-    // While open, even a request the filter would pass gets `on_error`.
+    // While open, even a request the filter would pass gets `on_error`,
+    // with a hint to come back shortly.
     let refused = c.get(gw.url("/slow")).send().await.unwrap();
     assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
 
     // A reload that leaves the filter as it is keeps its breaker open.
     let (code, outcome) = admin_reload(admin_port).await;

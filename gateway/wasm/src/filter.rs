@@ -229,7 +229,10 @@ impl LoadedFilter {
         };
         let warm = match warm {
             Some(warm) => warm,
-            None => Warm::start(&self.recipe).await?.0,
+            // Boxed: instantiation's future is large, and every request's
+            // future would otherwise reserve room for it, and Pingora moves
+            // that future onto the heap for each request.
+            None => Box::pin(Warm::start(&self.recipe)).await?.0,
         };
         Ok(FilterInstance {
             filter: self.clone(),

@@ -31,9 +31,19 @@ impl std::fmt::Display for FilterFailure {
 }
 
 impl FilterFailure {
-    /// What the client gets: 503, and which filter failed (not why).
+    /// What the client gets: 503, and which filter failed (not why). A
+    /// filter that was not run for want of capacity or while its circuit
+    /// breaker is open may run again shortly: `Retry-After: 1`.
     pub fn response(&self, request_id: &str) -> FilterResponse {
-        error_response(503, &format!("filter {:?} failed", self.filter), request_id)
+        let mut response =
+            error_response(503, &format!("filter {:?} failed", self.filter), request_id);
+        if matches!(
+            self.error,
+            CallError::Overloaded(_) | CallError::CircuitOpen | CallError::NoInstanceSlot { .. }
+        ) {
+            response.headers.push(("retry-after".into(), b"1".to_vec()));
+        }
+        response
     }
 }
 
