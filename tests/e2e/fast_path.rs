@@ -2,7 +2,10 @@
 //! worker thread until one runs long or waits; from then on its calls take
 //! the async path, where a guest yields at every epoch tick. A filter
 //! granted an in-process key-value store keeps the fast path; one granted a
-//! Redis store takes the async path from the start.
+//! Redis store takes the async path from the start, where a call's deadline
+//! counts its own time.
+
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use weir_tests::{Gateway, Upstream, client, filters, free_port};
@@ -139,4 +142,56 @@ async fn a_filter_leaves_the_fast_path_once_a_call_runs_long_or_waits() {
     assert_eq!(resp.headers()["x-kv-error"], "not-granted");
     let paths = call_paths(admin).await;
     assert_eq!((paths.2.as_str(), paths.3.as_str()), ("fast", "async"));
+}
+
+/// On the async path a computing guest yields at every epoch tick, so calls
+/// on one worker thread interleave; each call's deadline counts its own
+/// time, not the time it waited for its turn. Eight calls of about 25 ms
+/// each on two worker threads take about 100 ms of wall time apiece, past
+/// their 60 ms deadline, and all succeed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interleaved_call_is_held_to_its_own_time() {
+    let up = Upstream::start("svc").await;
+    let gw = Gateway::start(&config(&format!(
+        "key_value:\n  shared:\n    redis: {{ url: \"redis://127.0.0.1:{redis_port}/0\", connect_timeout: 100ms, command_timeout: 100ms }}\n\
+         upstreams:\n  svc:\n    targets: [{{ address: {up} }}]\n\
+         filters:\n  worker:\n    module: {misbehave}\n    grants: {{ key_value: [shared] }}\n    limits: {{ call_deadline: 60ms }}\n    circuit_breaker: {{ enabled: false }}\n\
+         routes:\n  - match: {{ path: {{ prefix: /work }} }}\n    upstream: svc\n    filters: [worker]\n",
+        up = up.address(),
+        misbehave = filters::TEST_MISBEHAVE,
+        // Nothing listens there: the grant only puts the filter on the
+        // async path; it never opens the store.
+        redis_port = free_port(),
+    )));
+    let c = client();
+    let work = |millions: u64| {
+        c.get(gw.url("/work"))
+            .header("x-misbehave-work", millions.to_string())
+            .send()
+    };
+    // Find the work that takes a lone call about 25 ms (bounded doubling).
+    let mut millions = 1;
+    let mut lone = Duration::ZERO;
+    for _ in 0..12 {
+        let started = Instant::now();
+        let resp = work(millions).await.unwrap();
+        lone = started.elapsed();
+        assert_eq!(resp.status(), 200, "a lone call of {millions}M steps");
+        if lone >= Duration::from_millis(25) {
+            break;
+        }
+        millions *= 2;
+    }
+    assert!(
+        (Duration::from_millis(25)..Duration::from_millis(55)).contains(&lone),
+        "calibration: {millions}M steps took {lone:?} alone"
+    );
+    let calls: Vec<_> = (0..8).map(|_| tokio::spawn(work(millions))).collect();
+    let started = Instant::now();
+    for call in calls {
+        let resp = call.await.unwrap().unwrap();
+        assert_eq!(resp.status(), 200, "{}", gw.logs());
+    }
+    // They did overlap: eight calls' work on two threads.
+    assert!(started.elapsed() >= Duration::from_millis(80));
 }

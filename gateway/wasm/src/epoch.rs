@@ -155,8 +155,39 @@ impl Drop for PollingInPlace {
     }
 }
 
+/// Time the running call spent yielded at epoch ticks, waiting for its turn
+/// on the worker thread: its deadline counts the call's own time (running,
+/// or waiting on a capability), not this. Shared with the yields' futures.
+#[derive(Clone, Default)]
+pub(crate) struct Yielded(Arc<AtomicU64>);
+
+impl Yielded {
+    pub(crate) fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn total(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+
+    /// What a running guest awaits at an epoch tick: its turn again, the
+    /// time until then counted here.
+    pub(crate) fn tick(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let counted = self.clone();
+        let started = std::time::Instant::now();
+        let turn = tick_yield();
+        Box::pin(async move {
+            turn.await;
+            let waited = started.elapsed().as_nanos();
+            counted
+                .0
+                .fetch_add(u64::try_from(waited).unwrap_or(u64::MAX), Ordering::Relaxed);
+        })
+    }
+}
+
 /// What a running guest awaits at an epoch tick before it goes on.
-pub(crate) fn tick_yield() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+fn tick_yield() -> Pin<Box<dyn Future<Output = ()> + Send>> {
     if IN_PLACE.get() {
         Box::pin(SelfWakingYield { yielded: false })
     } else {

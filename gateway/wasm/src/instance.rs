@@ -43,7 +43,14 @@ impl Warm {
         let init = match &exports {
             Exports::Now(f) => bounded_now(&recipe.clock, || f.call_init(&mut store, config)),
             Exports::Async(f) => {
-                bounded(&recipe.clock, ends, f.call_init(&mut store, config)).await
+                let yielded = store.data().yielded().clone();
+                bounded(
+                    &recipe.clock,
+                    ends,
+                    &yielded,
+                    f.call_init(&mut store, config),
+                )
+                .await
             }
         };
         let phases = init
@@ -142,8 +149,9 @@ impl Instance {
             Exports::Async(f) => {
                 // Boxed: wasmtime's call future is large, and every async
                 // frame above it would otherwise copy it when it first awaits.
+                let yielded = warm.store.data().yielded().clone();
                 let invoked = Box::pin(Exports::call_async(f, &mut warm.store, call));
-                bounded(&recipe.clock, ends, invoked).await
+                bounded(&recipe.clock, ends, &yielded, invoked).await
             }
         }
         .map_err(CallError::from_wasmtime);

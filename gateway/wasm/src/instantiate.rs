@@ -13,7 +13,7 @@ use crate::error::{CallError, EngineError, StartError, StartFailure};
 use crate::gate::CallGate;
 use crate::host::HostState;
 use crate::host::capabilities::Capabilities;
-use crate::store::{arm_deadline, bounded, bounded_now, new_store};
+use crate::store::{StoreData, arm_deadline, bounded, bounded_now, new_store};
 use crate::types::{FilterLimits, OnError};
 
 /// How many times an instantiation refused for a passing reason is tried.
@@ -78,8 +78,9 @@ pub(crate) async fn instantiate(
         let instantiated = match fast_pre {
             Some(pre) => bounded_now(&recipe.clock, || pre.instantiate(&mut store)),
             None => {
+                let yielded = store.data().yielded().clone();
                 let instantiating = recipe.pre.instantiate_async(&mut store);
-                bounded(&recipe.clock, ends, instantiating).await
+                bounded(&recipe.clock, ends, &yielded, instantiating).await
             }
         };
         match instantiated {

@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
-use crate::epoch::{EPOCH_TICK, EpochClock, FAST_PATH_SLICE};
+use crate::epoch::{EPOCH_TICK, EpochClock, FAST_PATH_SLICE, Yielded};
 
 /// What a store's data must offer for weir's limits.
 pub(crate) trait StoreData: Send + 'static {
     fn memory_cap(&mut self) -> &mut MemoryCap;
-    /// When the running call must end; checked at every epoch tick.
+    /// When the running call must end, yields aside; checked at every
+    /// epoch tick.
     fn deadline(&self) -> Instant;
+    /// Time the running call spent yielded; reset by `arm`.
+    fn yielded(&self) -> &Yielded;
     /// A call starts: it must end by `ends`.
     fn arm(&mut self, started: Instant, ends: Instant);
     /// Linked for the fast path: calls run without a fiber and cannot yield.
@@ -29,19 +32,22 @@ pub(crate) trait StoreData: Send + 'static {
 /// A new store over `data`: its memory cap enforced, and at every epoch
 /// tick a running guest, past its deadline, traps; otherwise a guest on the
 /// async path yields to the runtime (other requests on this thread get
-/// their turn; see `epoch::tick_yield`), and one on the fast path, which
-/// cannot, goes on, noted once it has run past its slice.
+/// their turn; see `epoch::Yielded::tick`), and one on the fast path, which
+/// cannot, goes on, noted once it has run past its slice. The deadline
+/// moves by the time the call spent yielded: it bounds the call's own time,
+/// so calls interleaved on a busy worker do not run out of it by waiting
+/// for each other.
 pub(crate) fn new_store<T: StoreData>(engine: &wasmtime::Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| data.memory_cap());
     store.epoch_deadline_callback(|mut ctx| {
         let now = Instant::now();
         let data = ctx.data_mut();
-        if now >= data.deadline() {
+        if now >= data.deadline() + data.yielded().total() {
             return Err(wasmtime::Trap::Interrupt.into());
         }
         if !data.fast() {
-            return Ok(UpdateDeadline::YieldCustom(1, crate::epoch::tick_yield()));
+            return Ok(UpdateDeadline::YieldCustom(1, data.yielded().tick()));
         }
         if now.saturating_duration_since(data.started()) >= FAST_PATH_SLICE {
             data.note_overrun();
@@ -80,11 +86,13 @@ pub(crate) fn bounded_now<R>(
 /// and the worker thread serving the request lives on.
 ///
 /// Most calls complete at their first poll (they never wait on I/O), so the
-/// timer that bounds a waiting call is only armed for one that did not.
+/// timer that bounds a waiting call is only armed for one that did not;
+/// it is pushed back by the time the call spent `yielded`.
 /// The call keeps the epoch `clock` ticking until it ends or is dropped.
 pub(crate) async fn bounded<R>(
     clock: &EpochClock,
     ends: Instant,
+    yielded: &Yielded,
     call: impl Future<Output = wasmtime::Result<R>>,
 ) -> wasmtime::Result<R> {
     let _ticking = clock.enter();
@@ -93,13 +101,17 @@ pub(crate) async fn bounded<R>(
         std::task::Poll::Ready(outcome) => outcome,
         // A tick of slack: a running guest is stopped by the epoch check
         // first, which tells a deadline from a trap the same way in both cases.
-        std::task::Poll::Pending => {
-            let at = tokio::time::Instant::from_std(ends + EPOCH_TICK);
-            match tokio::time::timeout_at(at, guarded).await {
-                Err(_elapsed) => return Err(wasmtime::Trap::Interrupt.into()),
-                Ok(outcome) => outcome,
+        std::task::Poll::Pending => loop {
+            let at = ends + yielded.total() + EPOCH_TICK;
+            match tokio::time::timeout_at(at.into(), guarded.as_mut()).await {
+                Ok(outcome) => break outcome,
+                Err(_elapsed) if ends + yielded.total() + EPOCH_TICK <= Instant::now() => {
+                    return Err(wasmtime::Trap::Interrupt.into());
+                }
+                // It yielded meanwhile: the deadline moved.
+                Err(_elapsed) => {}
             }
-        }
+        },
     };
     outcome.unwrap_or_else(panicked)
 }

@@ -2,7 +2,8 @@
 //! forever, `alloc` allocates without bound, `trap` panics (a Wasm trap), and
 //! `crlf` tries to set a request and a response header value containing CR
 //! LF and reports weir's answers in `x-crlf-result` and
-//! `x-crlf-response-result`. Logs the status in the log phase, and weir's
+//! `x-crlf-response-result`. `x-misbehave-work: N` computes N million
+//! steps, a fixed amount of work whatever the clock says, then goes on. Logs the status in the log phase, and weir's
 //! answer to a response-header edit made after the response went out.
 //!
 //! With `config: { body_phase: true }` it also takes the response body:
@@ -75,6 +76,15 @@ impl Filter for Misbehave {
 
     fn on_request_headers(&mut self, req: &Request) -> Decision {
         self.body_mode = req.header_str("x-misbehave-body");
+        if let Some(millions) = req
+            .header_str("x-misbehave-work")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            let mut n: u64 = 0;
+            for _ in 0..millions * 1_000_000 {
+                n = black_box(n.wrapping_add(1));
+            }
+        }
         match req.header_str("x-misbehave").as_deref() {
             Some("loop") => {
                 let mut n: u64 = 0;

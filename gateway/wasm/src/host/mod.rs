@@ -24,6 +24,7 @@ use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::epoch::Yielded;
 use crate::error::LoadError;
 use crate::store::{MemoryCap, StoreData};
 use crate::view::Exchange;
@@ -48,6 +49,7 @@ pub(crate) struct HostState {
     /// When the running call started and must end; checked at every epoch tick.
     started: Instant,
     deadline: Instant,
+    yielded: Yielded,
     /// Set for a store linked for the fast path (`wasi.rs`): its calls run on
     /// the worker thread and cannot yield.
     fast: bool,
@@ -95,6 +97,7 @@ impl HostState {
             memory_cap: MemoryCap::new(memory_bytes),
             started: Instant::now(),
             deadline: Instant::now(),
+            yielded: Yielded::default(),
             fast,
             wait: ready_now::Wait::new(io),
             overran: false,
@@ -112,9 +115,14 @@ impl StoreData for HostState {
         self.deadline
     }
 
+    fn yielded(&self) -> &Yielded {
+        &self.yielded
+    }
+
     fn arm(&mut self, started: Instant, ends: Instant) {
         self.started = started;
         self.deadline = ends;
+        self.yielded.reset();
         self.overran = false;
         self.wait.waited = false;
     }
