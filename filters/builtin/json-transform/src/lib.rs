@@ -23,9 +23,15 @@
 mod config;
 mod content_type;
 mod edits;
+mod node;
+mod parse;
 mod pointer;
+mod scan;
+#[cfg(test)]
+mod tests;
+mod write;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use weir_filter_sdk::{
     Config, Filter, Phases, Request, RequestBodyDecision, Response, ResponseBodyDecision,
     export_filter, log, respond,
@@ -50,14 +56,11 @@ fn transform(edits: &Edits, content_type: Option<Vec<u8>>, body: &[u8]) -> Outco
     if body.is_empty() || !content_type::is_json(content_type.as_deref()) {
         return Outcome::Unchanged;
     }
-    let mut doc: Value = match serde_json::from_slice(body) {
-        Ok(doc) => doc,
-        Err(e) => return Outcome::Invalid(e),
-    };
-    if !edits.apply(&mut doc) {
-        return Outcome::Unchanged;
+    match edits.edit(body, &mut |skip| log::debug(&skip)) {
+        Ok(Some(edited)) => Outcome::Edited(edited),
+        Ok(None) => Outcome::Unchanged,
+        Err(e) => Outcome::Invalid(e),
     }
-    Outcome::Edited(serde_json::to_vec(&doc).expect("a Value always serialises"))
 }
 
 impl Filter for JsonTransform {
