@@ -19,7 +19,7 @@ scripts/build-language-filters.sh
 # Filter crates' own unit tests of pure logic run natively (their host calls
 # are only linked into the Wasm build).
 host=$(rustc -vV | sed -n 's/^host: //p')
-(cd filters && cargo test --target "$host" --target-dir target --quiet -p key-auth -p cors -p jwt-auth -p rate-limit)
+(cd filters && cargo test --target "$host" --target-dir target --quiet -p key-auth -p cors -p jwt-auth -p rate-limit -p json-transform)
 
 echo "== clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
