@@ -24,14 +24,7 @@ fn runaway_config(up: &Upstream, admin_port: u16) -> String {
 }
 
 async fn filter_status(admin_port: u16) -> Value {
-    client()
-        .get(format!("http://127.0.0.1:{admin_port}/admin/filters"))
-        .send()
-        .await
-        .expect("admin answers")
-        .json()
-        .await
-        .expect("admin JSON")
+    weir_tests::admin_filters(admin_port).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -58,8 +58,17 @@ pub fn config(rest: &str) -> String {
 
 /// `GET /admin/config` of the admin listener on `admin_port`.
 pub async fn admin_config(admin_port: u16) -> serde_json::Value {
+    admin_get(admin_port, "/admin/config").await
+}
+
+/// `GET /admin/filters` of the admin listener on `admin_port`.
+pub async fn admin_filters(admin_port: u16) -> serde_json::Value {
+    admin_get(admin_port, "/admin/filters").await
+}
+
+async fn admin_get(admin_port: u16, path: &str) -> serde_json::Value {
     client()
-        .get(format!("http://127.0.0.1:{admin_port}/admin/config"))
+        .get(format!("http://127.0.0.1:{admin_port}{path}"))
         .send()
         .await
         .expect("admin endpoint answers")
