@@ -20,7 +20,7 @@ Capabilities live in their own modules (`weir_filter.kv`,
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 from componentize_py_types import Err
 from wit_world.imports import context as _context
@@ -51,6 +51,10 @@ Bytes = Union[bytes, bytearray, memoryview, str]
 
 def as_bytes(value: Optional[Bytes]) -> bytes:
     """UTF-8 bytes of a string; bytes pass through; None is empty."""
+    if type(value) is str:
+        return value.encode()
+    if type(value) is bytes:
+        return value
     if value is None:
         return b""
     if isinstance(value, str):
@@ -60,6 +64,8 @@ def as_bytes(value: Optional[Bytes]) -> bytes:
 
 def as_text(value: Optional[bytes]) -> Optional[str]:
     """Text of UTF-8 bytes (invalid sequences become U+FFFD); None stays None."""
+    if type(value) is bytes:
+        return value.decode("utf-8", "replace")
     return None if value is None else bytes(value).decode("utf-8", "replace")
 
 
@@ -162,39 +168,49 @@ class Decision:
         return Decision("replace", body=as_bytes(body))
 
 
+# The per-call path below is written for CPython's cost model inside the
+# component: every host call already costs about a microsecond in the
+# generated glue, so the SDK adds as little as it can on top of it: no
+# closures or helper frames per call (errors are caught inline), no copies of
+# the bytes the host hands over (they are `bytes` already), str values encoded
+# once, straight to bytes.
+
+
 class _Headers:
     def __init__(self, handle):
         self._handle = handle
 
     def header(self, name: str) -> Optional[str]:
         """The first value of a header as text, or None."""
-        return as_text(self._handle.header(name))
+        value = self._handle.header(name)
+        return None if value is None else value.decode("utf-8", "replace")
 
     def header_bytes(self, name: str) -> Optional[bytes]:
         return self._handle.header(name)
 
     def header_all(self, name: str) -> "list[str]":
-        return [as_text(v) for v in self._handle.header_all(name)]
+        return [value.decode("utf-8", "replace") for value in self._handle.header_all(name)]
 
     def headers(self) -> "list[tuple[str, str]]":
-        return [(name, as_text(value)) for name, value in self._handle.headers()]
+        return [(name, value.decode("utf-8", "replace")) for name, value in self._handle.headers()]
 
     def set_header(self, name: str, value: Bytes) -> None:
         """Replace every value; raises ValueError if weir refuses it (CR, LF, NUL, a bad name)."""
-        _refused(lambda: self._handle.set_header(name, as_bytes(value)))
+        data = value.encode() if type(value) is str else as_bytes(value)
+        try:
+            self._handle.set_header(name, data)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     def append_header(self, name: str, value: Bytes) -> None:
-        _refused(lambda: self._handle.append_header(name, as_bytes(value)))
+        data = value.encode() if type(value) is str else as_bytes(value)
+        try:
+            self._handle.append_header(name, data)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     def remove_header(self, name: str) -> None:
         self._handle.remove_header(name)
-
-
-def _refused(call: Callable[[], None]) -> None:
-    try:
-        call()
-    except Err as error:
-        raise ValueError(str(error.value)) from None
 
 
 class Request(_Headers):
@@ -209,14 +225,20 @@ class Request(_Headers):
         return self._handle.path()
 
     def set_path(self, path: str) -> None:
-        _refused(lambda: self._handle.set_path(path))
+        try:
+            self._handle.set_path(path)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     @property
     def query(self) -> Optional[str]:
         return self._handle.query()
 
     def set_query(self, query: Optional[str]) -> None:
-        _refused(lambda: self._handle.set_query(query))
+        try:
+            self._handle.set_query(query)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     def set_response_header(self, name: str, value: Bytes) -> None:
         """Edits of the response to this request (whichever answers it), made
@@ -224,13 +246,24 @@ class Request(_Headers):
         before the response phases. Raises ValueError if weir refuses the edit
         (a bad name, CR, LF or NUL in the value, or the response has already
         arrived)."""
-        _refused(lambda: self._handle.set_response_header(name, as_bytes(value)))
+        data = value.encode() if type(value) is str else as_bytes(value)
+        try:
+            self._handle.set_response_header(name, data)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     def append_response_header(self, name: str, value: Bytes) -> None:
-        _refused(lambda: self._handle.append_response_header(name, as_bytes(value)))
+        data = value.encode() if type(value) is str else as_bytes(value)
+        try:
+            self._handle.append_response_header(name, data)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     def remove_response_header(self, name: str) -> None:
-        _refused(lambda: self._handle.remove_response_header(name))
+        try:
+            self._handle.remove_response_header(name)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
     @property
     def client_ip(self) -> str:
@@ -249,20 +282,33 @@ class Response(_Headers):
         return self._handle.status()
 
     def set_status(self, status: int) -> None:
-        _refused(lambda: self._handle.set_status(status))
+        try:
+            self._handle.set_status(status)
+        except Err as error:
+            raise ValueError(str(error.value)) from None
 
 
 LogInfo = _types.LogInfo
+
+
+_context_get = _context.get
+_context_set = _context.set
+_log_call = _log.log
+_TRACE = _types.Level.TRACE
+_DEBUG = _types.Level.DEBUG
+_INFO = _types.Level.INFO
+_WARN = _types.Level.WARN
+_ERROR = _types.Level.ERROR
 
 
 class _Context:
     """The per-request bag of strings shared by the filters of one chain."""
 
     def get(self, key: str) -> Optional[str]:
-        return _context.get(key)
+        return _context_get(key)
 
     def set(self, key: str, value: Any) -> None:
-        _context.set(key, str(value))
+        _context_set(key, value if type(value) is str else str(value))
 
     def remove(self, key: str) -> None:
         _context.remove(key)
@@ -272,19 +318,19 @@ class _Log:
     """Into weir's log, tagged with the filter's name and the request id."""
 
     def trace(self, message: Any) -> None:
-        _log.log(_types.Level.TRACE, str(message))
+        _log_call(_TRACE, message if type(message) is str else str(message))
 
     def debug(self, message: Any) -> None:
-        _log.log(_types.Level.DEBUG, str(message))
+        _log_call(_DEBUG, message if type(message) is str else str(message))
 
     def info(self, message: Any) -> None:
-        _log.log(_types.Level.INFO, str(message))
+        _log_call(_INFO, message if type(message) is str else str(message))
 
     def warn(self, message: Any) -> None:
-        _log.log(_types.Level.WARN, str(message))
+        _log_call(_WARN, message if type(message) is str else str(message))
 
     def error(self, message: Any) -> None:
-        _log.log(_types.Level.ERROR, str(message))
+        _log_call(_ERROR, message if type(message) is str else str(message))
 
 
 context = _Context()

@@ -31,11 +31,8 @@ class KvError(Exception):
         self.kind = kind
 
 
-def _call(operation):
-    try:
-        return operation()
-    except Err as error:
-        raise KvError(_KINDS.get(type(error.value), "invalid"), str(error.value.value)) from None
+def _error(error: Err) -> KvError:
+    return KvError(_KINDS.get(type(error.value), "invalid"), str(error.value.value))
 
 
 @dataclass
@@ -52,33 +49,59 @@ class Store:
     def __init__(self, handle):
         self._handle = handle
 
+    # Each call catches the host's error inline: no closure or helper frame
+    # per call.
+
     def get(self, key: str) -> Optional[bytes]:
-        return _call(lambda: self._handle.get(key))
+        try:
+            return self._handle.get(key)
+        except Err as error:
+            raise _error(error) from None
 
     def get_string(self, key: str) -> Optional[str]:
         return as_text(self.get(key))
 
     def set(self, key: str, value: Bytes, ttl_ms: Optional[int] = None) -> None:
-        _call(lambda: self._handle.set(key, as_bytes(value), ttl_ms))
+        data = value.encode() if type(value) is str else as_bytes(value)
+        try:
+            self._handle.set(key, data, ttl_ms)
+        except Err as error:
+            raise _error(error) from None
 
     def delete(self, key: str) -> bool:
-        return _call(lambda: self._handle.delete(key))
+        try:
+            return self._handle.delete(key)
+        except Err as error:
+            raise _error(error) from None
 
     def increment(self, key: str, delta: int = 1, ttl_ms: Optional[int] = None) -> int:
         """Adds `delta` (a missing key counts as 0), returns the new value; `ttl_ms` applies when this creates the key."""
-        return _call(lambda: self._handle.increment(key, delta, ttl_ms))
+        try:
+            return self._handle.increment(key, delta, ttl_ms)
+        except Err as error:
+            raise _error(error) from None
 
     def compare_and_swap(self, key: str, expected: Optional[Bytes], value: Bytes, ttl_ms: Optional[int] = None) -> bool:
         """Sets `value` only if the current value equals `expected` (None: only if unset)."""
         expected_bytes = None if expected is None else as_bytes(expected)
-        return _call(lambda: self._handle.compare_and_swap(key, expected_bytes, as_bytes(value), ttl_ms))
+        data = as_bytes(value)
+        try:
+            return self._handle.compare_and_swap(key, expected_bytes, data, ttl_ms)
+        except Err as error:
+            raise _error(error) from None
 
     def throttle(self, key: str, limit: int, window_ms: int, cost: int = 1) -> Throttled:
         """Rate limiting (GCRA on the store's clock): spends `cost` of `limit` per `window_ms` on `key`."""
-        answer = _call(lambda: self._handle.throttle(key, _kv.Quota(limit, window_ms), cost))
+        try:
+            answer = self._handle.throttle(key, _kv.Quota(limit, window_ms), cost)
+        except Err as error:
+            raise _error(error) from None
         return Throttled(answer.allowed, answer.remaining, answer.retry_after_ms, answer.reset_after_ms)
 
 
 def open(name: str) -> Store:  # noqa: A001 - mirrors the WIT's `open`
     """Opens a store granted to this filter; raises KvError."""
-    return Store(_call(lambda: _kv.Store.open(name)))
+    try:
+        return Store(_kv.Store.open(name))
+    except Err as error:
+        raise _error(error) from None
