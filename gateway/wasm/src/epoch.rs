@@ -157,17 +157,37 @@ impl Drop for PollingInPlace {
 
 /// Time the running call spent yielded at epoch ticks, waiting for its turn
 /// on the worker thread: its deadline counts the call's own time (running,
-/// or waiting on a capability), not this. Shared with the yields' futures.
+/// or waiting on a capability), not this, up to [`YIELD_CREDIT`] times the
+/// call's budget. The ceiling keeps a runaway guest's calls, which yield
+/// too, from holding their share of a busy worker for much longer than
+/// their deadline says. Shared with the yields' futures.
 #[derive(Clone, Default)]
-pub(crate) struct Yielded(Arc<AtomicU64>);
+pub(crate) struct Yielded(Arc<YieldedTimes>);
+
+#[derive(Default)]
+struct YieldedTimes {
+    total: AtomicU64,
+    ceiling: AtomicU64,
+}
+
+/// How many times its budget a call may spend yielded on top of it.
+pub(crate) const YIELD_CREDIT: u32 = 3;
 
 impl Yielded {
-    pub(crate) fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
+    /// A call with this budget starts.
+    pub(crate) fn reset(&self, budget: Duration) {
+        let ceiling = budget.saturating_mul(YIELD_CREDIT).as_nanos();
+        self.0.ceiling.store(
+            u64::try_from(ceiling).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.0.total.store(0, Ordering::Relaxed);
     }
 
+    /// The time the deadline moves by.
     pub(crate) fn total(&self) -> Duration {
-        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+        let total = self.0.total.load(Ordering::Relaxed);
+        Duration::from_nanos(total.min(self.0.ceiling.load(Ordering::Relaxed)))
     }
 
     /// What a running guest awaits at an epoch tick: its turn again, the
@@ -181,6 +201,7 @@ impl Yielded {
             let waited = started.elapsed().as_nanos();
             counted
                 .0
+                .total
                 .fetch_add(u64::try_from(waited).unwrap_or(u64::MAX), Ordering::Relaxed);
         })
     }

@@ -122,7 +122,7 @@ impl StoreData for HostState {
     fn arm(&mut self, started: Instant, ends: Instant) {
         self.started = started;
         self.deadline = ends;
-        self.yielded.reset();
+        self.yielded.reset(ends.saturating_duration_since(started));
         self.overran = false;
         self.wait.waited = false;
     }
