@@ -1,12 +1,13 @@
-//! The one `bindgen!` of the `weir:filter` world. Everything generated stays in
+//! The `bindgen!`s of the `weir:filter` world, the only ones in weir. Everything generated stays in
 //! this crate; the rest of weir sees the types in `types.rs`, `phase.rs` and
 //! `view.rs`. The types behind the contract's resources are defined here, so
 //! the bindings depend on nothing else in the crate.
 //!
-//! Exports are called with wasmtime's async API, so a guest that runs long
-//! yields at epoch ticks and a host call that waits on I/O suspends the
-//! request's task instead of a worker thread. Only the imports that wait
-//! (key-value) are async host functions; the rest stay plain calls.
+//! The world is bound twice. Below, with async exports for the async path:
+//! a guest that runs long yields at epoch ticks and a host call that waits on
+//! I/O suspends the request's task instead of a worker thread; only the
+//! imports that wait (key-value) are async host functions. In `fast`, with
+//! plain exports and imports for the fast path (`exports.rs`).
 
 wasmtime::component::bindgen!({
     path: "../../wit",

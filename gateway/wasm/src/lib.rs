@@ -9,12 +9,16 @@
 //! - [`FilterInstance`]: one per filter per request — a `Store` checked out of
 //!   the pool for all phases of that request, returned when dropped.
 //!
-//! Every call into a filter is async (wasmtime's async API on a fiber): a
-//! guest that runs long yields to the runtime at each epoch tick, a host call
-//! that waits on I/O (key-value, outbound HTTP, files) suspends the request's
-//! task, and the call deadline ends either. Each call passes the filter's
-//! gate (concurrency limit, circuit breaker: `gate.rs`). What a filter may
-//! reach is the [`Capabilities`] its config grants.
+//! A call into a filter takes one of two paths. A filter granted nothing
+//! that waits runs on the fast path: a plain call on the worker thread, no
+//! fiber, until one of its calls runs long or waits (`host/ready_now.rs`,
+//! `gate.rs`). The others, and those, run on the async path (wasmtime's async
+//! API on a fiber): a guest that runs long yields to the runtime at each
+//! epoch tick, a host call that waits on I/O (Redis, outbound HTTP, files)
+//! suspends the request's task, and the call deadline, which counts the
+//! call's own time, ends either. Each call passes the filter's gate
+//! (concurrency limit, circuit breaker). What a filter may reach is the
+//! [`Capabilities`] its config grants.
 //!
 //! Nothing here knows about Pingora: the proxy hands requests in as
 //! [`RequestView`]s (in an [`Exchange`]) and applies the edits filters made.
@@ -26,6 +30,7 @@
 //   host         what a filter's store holds and serves: its imports
 //   engine       the process-wide Engine, linker, compiled cache, I/O runtime
 //   instantiate  one filter generation's recipe, and a fresh instance of it
+//   exports      an instance's exports, bound for its call path
 //   instance     a live instance and its phase calls
 //   filter       a loaded filter, its pool, the instance a request holds
 // A second kind of guest (an HTTP handler, a proxy-wasm module) gets a
