@@ -1,6 +1,6 @@
-//! The `bindgen!`s of the `weir:filter` world, the only ones in weir. Everything generated stays in
-//! this crate; the rest of weir sees the types in `types.rs`, `phase.rs` and
-//! `view.rs`. The types behind the contract's resources are defined here, so
+//! The `bindgen!`s of the `weir:filter` world, the only ones in weir.
+//! Everything generated stays in this crate; the rest of weir sees the types
+//! in `types.rs`, `phase.rs` and `view.rs`. The types behind the contract's resources are defined here, so
 //! the bindings depend on nothing else in the crate.
 //!
 //! The world is bound twice. Below, with async exports for the async path:
