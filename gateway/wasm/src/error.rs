@@ -15,6 +15,11 @@ pub enum LoadError {
     Compile { path: PathBuf, reason: String },
     #[error("module {path} does not fit the weir:filter contract: {reason}")]
     Link { path: PathBuf, reason: String },
+    /// A handler's component does not export `wasi:http/incoming-handler`.
+    #[error(
+        "module {path} is not a wasi:http handler (it must export wasi:http/incoming-handler@0.2.x, the wasi:http/proxy world): {reason}"
+    )]
+    NotAHandler { path: PathBuf, reason: String },
     /// The filter's `init` returned an error for its config.
     #[error("init rejected the config: {0}")]
     InitRejected(String),
@@ -25,7 +30,7 @@ pub enum LoadError {
     Engine(String),
     /// The component imports a capability its config does not grant.
     #[error(
-        "filter {filter:?} imports {capability}, which its config does not grant (add {grant}{hint})",
+        "{filter:?} imports {capability}, which its config does not grant (add {grant}{hint})",
         hint = if grant == "grants.http" { "; `http: { allow: [] }` consents without granting any origin" } else { "" }
     )]
     NotGranted {

@@ -15,6 +15,7 @@
 //! Past 400 lines because its tests (a third of the file) drive the breaker
 //! through every transition beside the code they check.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -105,9 +106,10 @@ pub struct GateStats {
 
 /// A call let through the gate; report how it went with [`Permit::finish`].
 /// Dropped without `finish` (the request's task was cancelled), it only
-/// frees its slot.
-pub(crate) struct Permit<'a> {
-    gate: &'a CallGate,
+/// frees its slot. A filter's call borrows its gate (`&CallGate`); a
+/// handler's request, which outlives the borrow, holds an `Arc`.
+pub(crate) struct Permit<G: Deref<Target = CallGate>> {
+    gate: G,
     probe: bool,
     finished: bool,
 }
@@ -168,27 +170,37 @@ impl CallGate {
     }
 
     /// Lets a call starting at `now` through, or refuses it.
-    pub(crate) fn enter(&self, now: Instant) -> Result<Permit<'_>, CallError> {
-        let probe = if self.settings.enabled && !self.closed.load(Ordering::Acquire) {
-            self.admit(now)?
+    #[inline]
+    pub(crate) fn enter(&self, now: Instant) -> Result<Permit<&CallGate>, CallError> {
+        Self::enter_with(self, now)
+    }
+
+    /// [`CallGate::enter`] for a holder of the gate that keeps it for the
+    /// permit's life (an `Arc`).
+    pub(crate) fn enter_with<G: Deref<Target = CallGate>>(
+        gate: G,
+        now: Instant,
+    ) -> Result<Permit<G>, CallError> {
+        let probe = if gate.settings.enabled && !gate.closed.load(Ordering::Acquire) {
+            gate.admit(now)?
         } else {
             false
         };
-        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
-        if before >= self.max_concurrent {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let before = gate.in_flight.fetch_add(1, Ordering::AcqRel);
+        if before >= gate.max_concurrent {
+            gate.in_flight.fetch_sub(1, Ordering::AcqRel);
             if probe {
                 // The probe never ran: let the next call probe instead.
-                self.reopen_now();
+                gate.reopen_now();
             }
-            self.counters
+            gate.counters
                 .refused_overloaded
                 .fetch_add(1, Ordering::Relaxed);
-            return Err(CallError::Overloaded(self.max_concurrent));
+            return Err(CallError::Overloaded(gate.max_concurrent));
         }
-        self.counters.calls.fetch_add(1, Ordering::Relaxed);
+        gate.counters.calls.fetch_add(1, Ordering::Relaxed);
         Ok(Permit {
-            gate: self,
+            gate,
             probe,
             finished: false,
         })
@@ -317,7 +329,7 @@ fn closed(now: Instant) -> Breaker {
     }
 }
 
-impl Permit<'_> {
+impl<G: Deref<Target = CallGate>> Permit<G> {
     /// Records the outcome of the call that ended at `now`; `failed` for a
     /// failure of the filter itself.
     pub(crate) fn finish(mut self, failed: bool, now: Instant) {
@@ -326,7 +338,7 @@ impl Permit<'_> {
     }
 }
 
-impl Drop for Permit<'_> {
+impl<G: Deref<Target = CallGate>> Drop for Permit<G> {
     fn drop(&mut self) {
         self.gate.in_flight.fetch_sub(1, Ordering::AcqRel);
         if !self.finished && self.probe {

@@ -55,22 +55,19 @@ impl Recipe {
 }
 
 /// Instantiates the filter in a fresh store, linked for the fast path when
-/// it is open. The first instantiation of a module builds its copy-on-write
-/// memory image, and Linux may refuse for a moment to seal that image
-/// (`EBUSY` while its pages are briefly pinned): that is tried again in a
-/// fresh store rather than failing a load.
+/// it is open.
 pub(crate) async fn instantiate(
     recipe: &Recipe,
 ) -> Result<(Store<HostState>, Instance), StartError> {
     let fast_pre = recipe.fast_path();
-    let mut attempt = 1;
-    loop {
+    with_retries(&recipe.name, recipe.pool_slots, || async {
         let state = HostState::new(
             recipe.name.clone(),
             recipe.limits.memory_bytes,
             recipe.capabilities.clone(),
             fast_pre.is_some(),
             recipe.io.clone(),
+            &[],
         )
         .map_err(StartError::Capability)?;
         let mut store = new_store(&recipe.engine, state);
@@ -83,15 +80,41 @@ pub(crate) async fn instantiate(
                 bounded(&recipe.clock, ends, &yielded, instantiating).await
             }
         };
-        match instantiated {
-            Ok(instance) => return Ok((store, instance)),
-            Err(err) if attempt < INSTANTIATE_ATTEMPTS && is_passing(&err) => {
-                tracing::warn!(filter = %recipe.name, attempt, "instantiation refused for a passing reason, trying again: {err:#}");
-                attempt += 1;
+        Ok(instantiated.map(|instance| (store, instance)))
+    })
+    .await
+}
+
+/// Runs `attempt` (a fresh store and an instantiation in it) until it
+/// succeeds or fails for good. The first instantiation of a module builds
+/// its copy-on-write memory image in a sealed `memfd`, and Linux may refuse
+/// for a moment to seal it (`EBUSY` while its pages are briefly pinned):
+/// that is tried again in a fresh store rather than failing a load. A full
+/// instance pool is `NoInstanceSlot`; anything else fails the instantiation.
+pub(crate) async fn with_retries<T, F, Fut>(
+    name: &str,
+    pool_slots: u32,
+    mut attempt: F,
+) -> Result<T, StartError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<wasmtime::Result<T>, StartError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await? {
+            Ok(instance) => return Ok(instance),
+            Err(err) if tries < INSTANTIATE_ATTEMPTS && is_passing(&err) => {
+                tracing::warn!(
+                    guest = name,
+                    attempt = tries,
+                    "instantiation refused for a passing reason, trying again: {err:#}"
+                );
+                tries += 1;
             }
             Err(err) if pool_exhausted(&err) => {
                 return Err(StartError::Call(CallError::NoInstanceSlot {
-                    slots: recipe.pool_slots,
+                    slots: pool_slots,
                     reason: EngineError::new(err),
                 }));
             }

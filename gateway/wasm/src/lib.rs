@@ -43,6 +43,7 @@ mod error;
 mod exports;
 mod filter;
 mod gate;
+mod handler;
 mod host;
 mod instance;
 mod instantiate;
@@ -57,6 +58,10 @@ pub use epoch::PollingInPlace;
 pub use error::{CallError, EngineError, LoadError, StartFailure};
 pub use filter::{FilterInstance, FilterSpec, LoadedFilter};
 pub use gate::{BreakerState, GateStats};
+pub use handler::{
+    BodySlot, Chunk, HandlerCall, HandlerSpec, LoadedHandler, RequestBody, RequestBodySender,
+    request_body,
+};
 pub use host::capabilities::Capabilities;
 pub use instance::CallTiming;
 pub use phase::{Phase, PhaseCall, PhaseSet, Verdict};

@@ -116,7 +116,7 @@ pub(crate) async fn bounded<R>(
     outcome.unwrap_or_else(panicked)
 }
 
-fn panicked<R>(panic: Box<dyn std::any::Any + Send>) -> wasmtime::Result<R> {
+pub(crate) fn panicked<R>(panic: Box<dyn std::any::Any + Send>) -> wasmtime::Result<R> {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

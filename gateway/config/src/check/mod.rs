@@ -61,6 +61,7 @@ pub fn check(
         listeners,
         upstreams,
         filters,
+        handlers: Default::default(),
         global_chain,
         routes,
         admin,

@@ -11,6 +11,7 @@ mod access_log;
 mod admin;
 mod filters;
 mod grants;
+mod handlers;
 mod key_value;
 mod listeners;
 mod routes;
@@ -23,6 +24,7 @@ pub use access_log::*;
 pub use admin::*;
 pub use filters::*;
 pub use grants::*;
+pub use handlers::*;
 pub use key_value::*;
 pub use listeners::*;
 pub use routes::*;
@@ -43,6 +45,8 @@ pub struct Config {
     pub upstreams: BTreeMap<String, Upstream>,
     /// Keyed by filter name; chains refer to these by name.
     pub filters: BTreeMap<String, Filter>,
+    /// Keyed by handler name; `Route::action` refers to these by name.
+    pub handlers: BTreeMap<String, Handler>,
     /// Filter names run on every route, before the route's own chain.
     pub global_chain: Vec<String>,
     /// Routes in evaluation order (priority, specificity, file order; see

@@ -69,6 +69,13 @@ pub enum ValueMatch {
 pub enum RouteAction {
     Proxy(ProxyAction),
     Respond(DirectResponse),
+    Handler(HandlerAction),
+}
+
+/// A `wasi:http` handler answers the route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerAction {
+    pub handler: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -93,8 +93,13 @@ pub(super) fn metrics(snapshot: &Snapshot) -> http::Response<Vec<u8>> {
             .body(body)
             .expect("static response parts");
     }
-    let body =
-        metrics::scrape(snapshot.generation, &snapshot.pools, &snapshot.filters).into_bytes();
+    let body = metrics::scrape(
+        snapshot.generation,
+        &snapshot.pools,
+        &snapshot.filters,
+        &snapshot.handlers,
+    )
+    .into_bytes();
     http::Response::builder()
         .status(http::StatusCode::OK)
         .header("content-type", metrics::content_type())

@@ -117,7 +117,7 @@ impl RequestCtx {
     pub(super) fn pool(&self) -> Option<&Arc<Pool>> {
         match &self.route()?.action {
             Action::Proxy { pool, .. } => Some(pool),
-            Action::Respond(_) => None,
+            Action::Respond(_) | Action::Handler { .. } => None,
         }
     }
 

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 use pingora::proxy::Session;
 use pingora::{Error, ErrorType};
-use weir_wasm::FilterResponse;
+use weir_wasm::{CallError, FilterResponse};
 
 use super::context::RequestCtx;
 use super::local_response::LocalResponse;
@@ -30,6 +30,8 @@ pub(super) enum Answer<'a> {
     Failed(FilterFailure),
     /// The route answers by itself.
     Direct(&'a weir_config::DirectResponse),
+    /// The route's handler failed before it answered, or was not run.
+    Handler { name: &'a str, error: CallError },
 }
 
 /// The response for `answer`; a failure is recorded for the access log.
@@ -53,7 +55,30 @@ fn response_for(answer: Answer<'_>, ctx: &mut RequestCtx) -> LocalResponse {
                 .collect(),
             body: Bytes::from(direct.body.clone()),
         },
+        Answer::Handler { name, error } => {
+            let response = handler_failure(name, &error, &ctx.request_id);
+            ctx.error = Some(format!("handler {name:?} {error}"));
+            response
+        }
     }
+}
+
+/// 504 for a handler that did not answer in time, 503 (and `Retry-After`)
+/// for one weir did not run (its limit of requests in flight, its open
+/// circuit breaker, no instance slot), 500 for one that failed.
+fn handler_failure(name: &str, error: &CallError, request_id: &str) -> LocalResponse {
+    let (status, message) = match error {
+        CallError::Deadline => (504, format!("handler {name:?} did not answer in time")),
+        CallError::Overloaded(_) | CallError::CircuitOpen | CallError::NoInstanceSlot { .. } => {
+            (503, format!("handler {name:?} is not taking requests now"))
+        }
+        _ => (500, format!("handler {name:?} failed")),
+    };
+    let mut response = chain::error_response(status, &message, request_id);
+    if status == 503 {
+        response.headers.push(("retry-after".into(), b"1".to_vec()));
+    }
+    response.into()
 }
 
 /// Answers the request now. Returns `Ok(true)`: the request is done.

@@ -10,6 +10,7 @@ mod client_gone;
 mod context;
 mod forward;
 mod forwarded;
+mod handler;
 mod http_strict;
 mod local;
 mod local_response;
@@ -84,10 +85,13 @@ impl ProxyHttp for WeirProxy {
         {
             return local::send(session, ctx, answer).await;
         }
-        if let Action::Respond(direct) = &route.action {
-            return local::send(session, ctx, Answer::Direct(direct)).await;
+        match &route.action {
+            Action::Proxy { .. } => Ok(false),
+            Action::Respond(direct) => local::send(session, ctx, Answer::Direct(direct)).await,
+            Action::Handler { handler, metrics } => {
+                handler::serve(session, ctx, handler, metrics, self.tls).await
+            }
         }
-        Ok(false)
     }
 
     async fn upstream_peer(

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use weir_config::{Config, Filter, KvBackend, Route, RouteAction};
-use weir_wasm::{Capabilities, FilterSpec, LoadError, LoadedFilter, WasmHost};
+use weir_config::{Config, Filter, Grants, Handler, KvBackend, Route, RouteAction};
+use weir_wasm::{
+    Capabilities, FilterSpec, HandlerSpec, LoadError, LoadedFilter, LoadedHandler, WasmHost,
+};
 
 use super::certificates::{CertError, SniCertificates};
 use super::{Action, Chain, RouteEntry, Snapshot};
-use crate::observe::metrics::{self, FilterMetrics, RouteMetrics, UpstreamMetrics};
+use crate::observe::metrics::{self, FilterMetrics, HandlerMetrics, RouteMetrics, UpstreamMetrics};
 use crate::route::RouteIndex;
 use crate::upstream::{self, Pool};
 
@@ -26,6 +28,8 @@ pub enum BuildError {
     },
     #[error("filters.{filter}: {source}")]
     Filter { filter: String, source: LoadError },
+    #[error("handlers.{handler}: {source}")]
+    Handler { handler: String, source: LoadError },
     #[error("{0}")]
     Certificate(#[from] CertError),
 }
@@ -98,6 +102,23 @@ pub async fn build(
         }
     }
 
+    let mut handlers = HashMap::new();
+    for (name, handler) in &config.handlers {
+        let spec = handler_spec(handler, &config, |store| {
+            stores.get(store).map(|(_, s)| s.clone())
+        });
+        let previous_handler = previous.and_then(|p| p.handlers.get(name)).map(|h| &**h);
+        match wasm.load_handler(spec, previous_handler).await {
+            Ok(loaded) => {
+                handlers.insert(name.clone(), loaded);
+            }
+            Err(source) => errors.push(BuildError::Handler {
+                handler: name.clone(),
+                source,
+            }),
+        }
+    }
+
     let mut certificates = HashMap::new();
     for listener in &config.listeners {
         if let Some(tls) = &listener.tls {
@@ -125,11 +146,22 @@ pub async fn build(
             .iter()
             .map(|(name, filter)| (name.clone(), Arc::new(FilterMetrics::new(filter, on))))
             .collect(),
+        handlers: handlers
+            .keys()
+            .map(|name| (name.clone(), Arc::new(HandlerMetrics::new(name, on))))
+            .collect(),
     };
     let routes = config
         .routes
         .iter()
-        .map(|route| route_entry(route, &config.global_chain, &pools, &filters, &metrics))
+        .map(|route| {
+            let loaded = Loaded {
+                pools: &pools,
+                filters: &filters,
+                handlers: &handlers,
+            };
+            route_entry(route, &config.global_chain, &loaded, &metrics)
+        })
         .collect();
     let route_index = RouteIndex::build(config.routes.iter().map(|r| &r.matcher));
 
@@ -142,6 +174,7 @@ pub async fn build(
         route_index,
         pools,
         filters,
+        handlers,
         stores,
         certificates,
         unmatched: RouteMetrics::new(metrics::UNMATCHED_ROUTE, None, on),
@@ -153,6 +186,14 @@ struct SnapshotMetrics {
     on: bool,
     upstreams: HashMap<String, Arc<UpstreamMetrics>>,
     filters: HashMap<String, Arc<FilterMetrics>>,
+    handlers: HashMap<String, Arc<HandlerMetrics>>,
+}
+
+/// What routes refer to by name, loaded for this generation.
+struct Loaded<'a> {
+    pools: &'a HashMap<String, Arc<Pool>>,
+    filters: &'a HashMap<String, Arc<LoadedFilter>>,
+    handlers: &'a HashMap<String, Arc<LoadedHandler>>,
 }
 
 fn kv_store(
@@ -178,14 +219,13 @@ fn kv_store(
 fn route_entry(
     route: &Route,
     global_chain: &[String],
-    pools: &HashMap<String, Arc<Pool>>,
-    filters: &HashMap<String, Arc<LoadedFilter>>,
+    loaded: &Loaded<'_>,
     metrics: &SnapshotMetrics,
 ) -> RouteEntry {
+    // The config checker resolved every reference already.
     let action = match &route.action {
         RouteAction::Proxy(proxy) => Action::Proxy {
-            // The config checker resolved every reference already.
-            pool: pools[&proxy.upstream].clone(),
+            pool: loaded.pools[&proxy.upstream].clone(),
             strip_prefix: match (&route.matcher.path, proxy.strip_prefix) {
                 (Some(weir_config::PathMatch::Prefix(p)), true) => Some(p.clone()),
                 _ => None,
@@ -193,11 +233,15 @@ fn route_entry(
             host_rewrite: proxy.host_rewrite.clone(),
         },
         RouteAction::Respond(response) => Action::Respond(response.clone()),
+        RouteAction::Handler(target) => Action::Handler {
+            handler: loaded.handlers[&target.handler].clone(),
+            metrics: metrics.handlers[&target.handler].clone(),
+        },
     };
     let chain_filters: Arc<[Arc<LoadedFilter>]> = global_chain
         .iter()
         .chain(&route.filters)
-        .map(|name| filters[name].clone())
+        .map(|name| loaded.filters[name].clone())
         .collect();
     let filter_metrics = global_chain
         .iter()
@@ -206,7 +250,7 @@ fn route_entry(
         .collect();
     let upstream_metrics = match &route.action {
         RouteAction::Proxy(proxy) => metrics.upstreams.get(&proxy.upstream).cloned(),
-        RouteAction::Respond(_) => None,
+        RouteAction::Respond(_) | RouteAction::Handler(_) => None,
     };
     RouteEntry {
         name: route.name.clone(),
@@ -224,10 +268,43 @@ pub fn filter_spec(
     config: &Config,
     store: impl Fn(&str) -> Option<weir_kv::Store>,
 ) -> FilterSpec {
-    let grants = &filter.grants;
-    // The config checker resolved every grant's name already; a store that
-    // failed to build is reported on its own.
-    let capabilities = Capabilities {
+    FilterSpec {
+        name: filter.name.clone(),
+        module: filter.module.clone(),
+        config_json: filter.config_json.clone(),
+        limits: filter.limits.clone(),
+        on_error: filter.on_error,
+        isolation: filter.isolation,
+        circuit_breaker: filter.circuit_breaker.clone(),
+        capabilities: capabilities(&filter.grants, config, store),
+    }
+}
+
+/// The load spec of a handler, its grants resolved as a filter's are.
+pub fn handler_spec(
+    handler: &Handler,
+    config: &Config,
+    store: impl Fn(&str) -> Option<weir_kv::Store>,
+) -> HandlerSpec {
+    HandlerSpec {
+        name: handler.name.clone(),
+        module: handler.module.clone(),
+        env: handler.env.clone(),
+        limits: handler.limits.clone(),
+        circuit_breaker: handler.circuit_breaker.clone(),
+        capabilities: capabilities(&handler.grants, config, store),
+    }
+}
+
+/// What `grants` name, resolved against the config's stores (`store`) and
+/// secrets. The config checker resolved every grant's name already; a
+/// store that failed to build is reported on its own.
+fn capabilities(
+    grants: &Grants,
+    config: &Config,
+    store: impl Fn(&str) -> Option<weir_kv::Store>,
+) -> Capabilities {
+    Capabilities {
         key_value: grants.key_value.as_ref().map(|names| {
             names
                 .iter()
@@ -245,15 +322,5 @@ pub fn filter_spec(
         }),
         http: grants.http.clone(),
         files: grants.files.clone(),
-    };
-    FilterSpec {
-        name: filter.name.clone(),
-        module: filter.module.clone(),
-        config_json: filter.config_json.clone(),
-        limits: filter.limits.clone(),
-        on_error: filter.on_error,
-        isolation: filter.isolation,
-        circuit_breaker: filter.circuit_breaker.clone(),
-        capabilities,
     }
 }

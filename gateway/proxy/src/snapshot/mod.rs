@@ -13,12 +13,12 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 use weir_config::{Config, DirectResponse, RouteMatch};
-use weir_wasm::{LoadedFilter, PhaseSet};
+use weir_wasm::{LoadedFilter, LoadedHandler, PhaseSet};
 
-use crate::observe::metrics::{FilterMetrics, RouteMetrics};
+use crate::observe::metrics::{FilterMetrics, HandlerMetrics, RouteMetrics};
 use crate::route::{self, RequestFacts, RouteIndex};
 use crate::upstream::Pool;
-pub use build::{BuildError, build, filter_spec};
+pub use build::{BuildError, build, filter_spec, handler_spec};
 use certificates::SniCertificates;
 
 pub struct Snapshot {
@@ -33,6 +33,7 @@ pub struct Snapshot {
     pub route_index: RouteIndex,
     pub pools: HashMap<String, Arc<Pool>>,
     pub filters: HashMap<String, Arc<LoadedFilter>>,
+    pub handlers: HashMap<String, Arc<LoadedHandler>>,
     /// Key-value stores by name, with the definition they were built from.
     pub stores: HashMap<String, (weir_config::KvStore, weir_kv::Store)>,
     /// TLS listeners' certificates by listener name, read from disk for
@@ -68,6 +69,11 @@ pub enum Action {
         host_rewrite: Option<String>,
     },
     Respond(DirectResponse),
+    /// A `wasi:http` handler answers.
+    Handler {
+        handler: Arc<LoadedHandler>,
+        metrics: Arc<HandlerMetrics>,
+    },
 }
 
 /// The filters a route runs (global chain first) and the union of their phases,

@@ -45,6 +45,8 @@ pub struct WasmHost {
     pub(crate) linker: Linker<HostState>,
     /// For the others: calls on the worker thread (the fast path).
     pub(crate) fast_linker: Linker<HostState>,
+    /// For `wasi:http` handlers (`handler/`).
+    pub(crate) handler_linker: Linker<HostState>,
     pub(crate) cache: ComponentCache,
     io: IoRuntime,
     /// `HostOptions::max_instances`.
@@ -66,11 +68,13 @@ impl WasmHost {
         crate::host::add_wasi_to_linker_fast(&mut fast_linker).map_err(engine_error)?;
         crate::bindings::fast::Filter::add_to_linker::<_, HasSelf<_>>(&mut fast_linker, |s| s)
             .map_err(engine_error)?;
+        let handler_linker = crate::handler::linker(&engine).map_err(engine_error)?;
         let cache = ComponentCache::new(&engine, options.cache_dir)?;
         Ok(WasmHost {
             engine,
             linker,
             fast_linker,
+            handler_linker,
             cache,
             io: IoRuntime::start()?,
             max_instances: options.max_instances,

@@ -68,12 +68,14 @@ impl HostState {
         capabilities: Arc<Capabilities>,
         fast: bool,
         io: tokio::runtime::Handle,
+        env: &[(String, String)],
     ) -> Result<Self, LoadError> {
-        // Deny by default: no environment, arguments or sockets; stdio goes
-        // nowhere (filters log through `weir:filter/log`); files only from a
-        // granted directory, read-only. Clocks and randomness stay (JWT
-        // checks need the time).
+        // Deny by default: no arguments or sockets, no environment but what
+        // the config sets (handlers' `env`); stdio goes nowhere (filters log
+        // through `weir:filter/log`); files only from a granted directory,
+        // read-only. Clocks and randomness stay (JWT checks need the time).
         let mut wasi = WasiCtx::builder();
+        wasi.envs(env);
         wasi.stdout(SinkOutputStream)
             .stderr(SinkOutputStream)
             .allow_tcp(false)

@@ -170,4 +170,9 @@ pub(super) fn retire_metrics(old: &Snapshot, new: &Snapshot) {
             metrics::retire_filter(name);
         }
     }
+    for name in old.handlers.keys() {
+        if !new.handlers.contains_key(name) {
+            metrics::retire_handler(name);
+        }
+    }
 }

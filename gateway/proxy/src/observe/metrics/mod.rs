@@ -11,6 +11,7 @@
 //! it dropped, so the series stay bounded by the config.
 
 mod filter;
+mod handler;
 mod request;
 mod upstream;
 
@@ -24,10 +25,11 @@ use prometheus::{
 };
 
 pub use filter::FilterMetrics;
+pub use handler::HandlerMetrics;
 pub use request::{RouteMetrics, UNMATCHED_ROUTE};
 pub use upstream::{TargetMetrics, UpstreamMetrics};
 
-use weir_wasm::LoadedFilter;
+use weir_wasm::{LoadedFilter, LoadedHandler};
 
 use crate::upstream::Pool;
 
@@ -49,6 +51,10 @@ pub(crate) struct Families {
     filter_fast_path: IntGaugeVec,
     filter_instance_slots: IntGaugeVec,
     filter_instance_slots_in_use: IntGaugeVec,
+    handler_answer_duration: HistogramVec,
+    handler_failures: IntCounterVec,
+    handler_breaker_state: IntGaugeVec,
+    handler_in_flight: IntGaugeVec,
     config_generation: IntGauge,
     config_reloads: IntCounterVec,
     config_last_reload_duration: Gauge,
@@ -222,6 +228,31 @@ impl Families {
                 "Filter instances that exist now: checked out by requests in flight or idle in a filter's pool.",
                 &[],
             ),
+            handler_answer_duration: histogram(
+                &r,
+                "weir_handler_answer_duration_seconds",
+                "Time from a request reaching its handler (a fresh instance included) to the handler's response head, by handler.",
+                &["handler"],
+                FILTER_BUCKETS,
+            ),
+            handler_failures: counter(
+                &r,
+                "weir_handler_failures_total",
+                "Handler requests that failed or were refused, by handler and kind.",
+                &["handler", "kind"],
+            ),
+            handler_breaker_state: gauge(
+                &r,
+                "weir_handler_circuit_breaker_state",
+                "The handler's circuit breaker: 0 closed, 1 half-open, 2 open.",
+                &["handler"],
+            ),
+            handler_in_flight: gauge(
+                &r,
+                "weir_handler_requests_in_flight",
+                "Requests the handler is serving now, each on its own instance.",
+                &["handler"],
+            ),
             config_generation,
             config_reloads,
             config_last_reload_duration,
@@ -263,19 +294,26 @@ pub fn retire_filter(filter: &str) {
     filter::remove(families(), filter);
 }
 
+/// Drops a handler's label sets (see `retire_route`).
+pub fn retire_handler(handler: &str) {
+    handler::remove(families(), handler);
+}
+
 /// The Prometheus text exposition of every metric, the gauges that mirror
-/// state kept elsewhere refreshed from the running generation's pools and
-/// filters.
+/// state kept elsewhere refreshed from the running generation's pools,
+/// filters and handlers.
 pub fn scrape(
     generation: u64,
     pools: &HashMap<String, Arc<Pool>>,
     filters: &HashMap<String, Arc<LoadedFilter>>,
+    handlers: &HashMap<String, Arc<LoadedHandler>>,
 ) -> String {
     let f = families();
     let _one = f.scrape.lock().unwrap_or_else(|e| e.into_inner());
     f.config_generation.set(generation as i64);
     upstream::refresh(f, pools.iter());
     filter::refresh(f, filters);
+    handler::refresh(f, handlers);
     let mut text = String::new();
     if let Err(e) = TextEncoder::new().encode_utf8(&f.registry.gather(), &mut text) {
         tracing::error!("cannot encode the metrics: {e}");
