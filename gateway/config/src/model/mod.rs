@@ -11,6 +11,7 @@ mod access_log;
 mod admin;
 mod filters;
 mod grants;
+mod handlers;
 mod key_value;
 mod listeners;
 mod routes;
@@ -23,6 +24,7 @@ pub use access_log::*;
 pub use admin::*;
 pub use filters::*;
 pub use grants::*;
+pub use handlers::*;
 pub use key_value::*;
 pub use listeners::*;
 pub use routes::*;
@@ -45,11 +47,13 @@ pub struct Config {
     pub filters: BTreeMap<String, Filter>,
     /// Filter names run on every route, before the route's own chain.
     pub global_chain: Vec<String>,
+    /// Keyed by handler name; `Route::action` refers to these by name.
+    pub handlers: BTreeMap<String, Handler>,
     /// Routes in evaluation order (priority, specificity, file order; see
     /// docs/config.md): the first match wins.
     pub routes: Vec<Route>,
     pub admin: Option<Admin>,
-    /// Keyed by store name; filters are granted stores by name.
+    /// Keyed by store name; filters and handlers are granted stores by name.
     pub key_value: BTreeMap<String, KvStore>,
     /// Keyed by secret name; values already read.
     pub secrets: BTreeMap<String, Secret>,
