@@ -28,6 +28,9 @@ pub enum BuildError {
     Filter { filter: String, source: LoadError },
     #[error("{0}")]
     Certificate(#[from] CertError),
+    // STUB(handlers): until handler routes are served, a config with one is refused.
+    #[error("route {0:?}: handler routes are not served yet")]
+    HandlerRoute(String),
 }
 
 /// Builds snapshots. Holds the previous generation so that unchanged upstream
@@ -107,6 +110,13 @@ pub async fn build(
                 }
                 Err(e) => errors.push(e.into()),
             }
+        }
+    }
+
+    // STUB(handlers): refuse handler routes; replace with loading the handlers.
+    for route in &config.routes {
+        if let RouteAction::Handler(_) = route.action {
+            errors.push(BuildError::HandlerRoute(route.name.clone()));
         }
     }
 
@@ -193,6 +203,7 @@ fn route_entry(
             host_rewrite: proxy.host_rewrite.clone(),
         },
         RouteAction::Respond(response) => Action::Respond(response.clone()),
+        RouteAction::Handler(_) => unreachable!("STUB(handlers): refused in build"),
     };
     let chain_filters: Arc<[Arc<LoadedFilter>]> = global_chain
         .iter()
@@ -206,7 +217,7 @@ fn route_entry(
         .collect();
     let upstream_metrics = match &route.action {
         RouteAction::Proxy(proxy) => metrics.upstreams.get(&proxy.upstream).cloned(),
-        RouteAction::Respond(_) => None,
+        RouteAction::Respond(_) | RouteAction::Handler(_) => None,
     };
     RouteEntry {
         name: route.name.clone(),
