@@ -25,8 +25,8 @@ pub use parse::to_json as yaml_to_json;
 use std::path::Path;
 
 /// Reads and checks the config file at `path`. Relative paths inside it
-/// (filter modules, certificates, the cache dir) are resolved against the
-/// file's directory.
+/// (filter and handler modules, certificates, the cache dir) are resolved
+/// against the file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigErrors(vec![ConfigError {

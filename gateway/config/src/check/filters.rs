@@ -36,17 +36,7 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     };
     let limits_path = path.key("limits");
     c.more_than_zero(&limits_path.key("call_deadline"), limits.call_deadline);
-    // Below 1MiB a Rust component cannot fit its default stack; 4GiB is the
-    // whole wasm32 address space.
-    if !((1 << 20)..=(4 << 30)).contains(&limits.memory_bytes) {
-        c.error(
-            &limits_path.key("memory"),
-            format!(
-                "must be between 1MiB and 4GiB, got {} bytes",
-                limits.memory_bytes
-            ),
-        );
-    }
+    memory(c, &limits_path.key("memory"), limits.memory_bytes);
     c.at_least_one(
         &limits_path.key("recycle_after"),
         limits.recycle_after.into(),
@@ -85,7 +75,21 @@ fn filter(c: &mut Checker, path: &ConfigPath, name: &str, file: &FilterFile) -> 
     })
 }
 
-fn circuit_breaker(
+/// An instance's linear memory cap (`limits.memory` of filters and handlers).
+pub(super) fn memory(c: &mut Checker, path: &ConfigPath, bytes: usize) {
+    // Below 1MiB a Rust component cannot fit its default stack; 4GiB is the
+    // whole wasm32 address space.
+    if !((1 << 20)..=(4 << 30)).contains(&bytes) {
+        c.error(
+            path,
+            format!("must be between 1MiB and 4GiB, got {bytes} bytes"),
+        );
+    }
+}
+
+/// A filter's or handler's `circuit_breaker`; absent is enabled with the
+/// defaults.
+pub(super) fn circuit_breaker(
     c: &mut Checker,
     path: &ConfigPath,
     file: Option<&CircuitBreakerFile>,

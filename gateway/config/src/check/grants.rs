@@ -1,5 +1,5 @@
-//! Checks of a filter's `grants`: key-value stores and secrets it may use
-//! (by name), outbound HTTP and a read-only directory.
+//! Checks of a filter's or handler's `grants`: key-value stores and secrets it
+//! may use (by name), outbound HTTP and a read-only directory.
 
 use std::collections::BTreeSet;
 use std::io::ErrorKind;

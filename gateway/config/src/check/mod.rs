@@ -14,6 +14,7 @@ mod admin;
 mod checker;
 mod filters;
 mod grants;
+mod handlers;
 mod key_value;
 mod listeners;
 mod routes;
@@ -43,6 +44,7 @@ pub fn check(
     let secrets = secrets::secrets(&mut c);
     let filters = filters::filters(&mut c);
     let global_chain = filters::global_filters(&mut c);
+    let handlers = handlers::handlers(&mut c);
     let routes = routes::routes(&mut c);
     let admin = admin::admin(&mut c);
     let access_log = access_log::access_log(&mut c);
@@ -61,8 +63,8 @@ pub fn check(
         listeners,
         upstreams,
         filters,
-        handlers: Default::default(),
         global_chain,
+        handlers,
         routes,
         admin,
         key_value,

@@ -6,11 +6,11 @@ use regex::Regex;
 
 use super::checker::Checker;
 use crate::model::{
-    DirectResponse, HeaderMatch, HostMatch, PathMatch, ProxyAction, QueryMatch, Route, RouteAction,
-    RouteMatch, ValueMatch, host_match,
+    DirectResponse, HandlerAction, HeaderMatch, HostMatch, PathMatch, ProxyAction, QueryMatch,
+    Route, RouteAction, RouteMatch, ValueMatch, host_match,
 };
 use crate::parse::{ConfigPath, node_at};
-use crate::schema::{MatchFile, ValueMatchFile};
+use crate::schema::{MatchFile, RespondFile, ValueMatchFile};
 
 /// The routes without errors, in evaluation order (see `order_key`).
 pub(super) fn routes(c: &mut Checker) -> Vec<Route> {
@@ -31,8 +31,8 @@ pub(super) fn routes(c: &mut Checker) -> Vec<Route> {
             .as_ref()
             .map(|m| route_match(c, &path.key("match"), m))
             .unwrap_or_default();
-        let action = match (&file.upstream, &file.respond) {
-            (Some(upstream), None) => {
+        let action = match (&file.upstream, &file.respond, &file.handler) {
+            (Some(upstream), None, None) => {
                 if !doc.upstream_names.contains(upstream) {
                     c.error(
                         &path.key("upstream"),
@@ -52,45 +52,24 @@ pub(super) fn routes(c: &mut Checker) -> Vec<Route> {
                     host_rewrite: file.host_rewrite.clone(),
                 }))
             }
-            (None, Some(respond)) => {
-                for field in ["strip_prefix", "host_rewrite"] {
-                    if node_at(&doc.root, &path.key(field)).is_some() {
-                        c.error(
-                            &path.key(field),
-                            format!("`{field}` only applies to routes with an `upstream`"),
-                        );
-                    }
+            (None, Some(respond), None) => {
+                upstream_only_fields(c, path);
+                Some(RouteAction::Respond(direct_response(c, path, respond)))
+            }
+            (None, None, Some(handler)) => {
+                upstream_only_fields(c, path);
+                if !doc.handler_names.contains(handler) {
+                    c.error(&path.key("handler"), format!("unknown handler {handler:?}"));
                 }
-                let status = respond.status.unwrap_or(200);
-                if !(100..=599).contains(&status) {
-                    c.error(
-                        &path.key("respond").key("status"),
-                        format!("status {status} is not in 100-599"),
-                    );
-                }
-                for (header, value) in &respond.headers {
-                    let header_path = path.key("respond").key("headers").key(header);
-                    if http_name(header).is_none() {
-                        c.error(&header_path, format!("invalid header name {header:?}"));
-                    } else if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                        c.error(
-                            &header_path,
-                            format!("the value of header {header:?} contains a line break or NUL"),
-                        );
-                    }
-                }
-                Some(RouteAction::Respond(DirectResponse {
-                    status,
-                    headers: respond
-                        .headers
-                        .iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                        .collect(),
-                    body: respond.body.clone(),
+                Some(RouteAction::Handler(HandlerAction {
+                    handler: handler.clone(),
                 }))
             }
             _ => {
-                c.error(path, "a route needs exactly one of `upstream` or `respond`");
+                c.error(
+                    path,
+                    "a route needs exactly one of `upstream`, `respond` or `handler`",
+                );
                 None
             }
         };
@@ -115,6 +94,49 @@ pub(super) fn routes(c: &mut Checker) -> Vec<Route> {
     }
     out.sort_by(|a, b| order_key(b).cmp(&order_key(a)).then(a.index.cmp(&b.index)));
     out
+}
+
+/// `strip_prefix` and `host_rewrite` change what is sent upstream: an error
+/// on a route that answers itself (`respond`, `handler`).
+fn upstream_only_fields(c: &mut Checker, path: &ConfigPath) {
+    for field in ["strip_prefix", "host_rewrite"] {
+        if node_at(&c.doc.root, &path.key(field)).is_some() {
+            c.error(
+                &path.key(field),
+                format!("`{field}` only applies to routes with an `upstream`"),
+            );
+        }
+    }
+}
+
+fn direct_response(c: &mut Checker, path: &ConfigPath, respond: &RespondFile) -> DirectResponse {
+    let status = respond.status.unwrap_or(200);
+    if !(100..=599).contains(&status) {
+        c.error(
+            &path.key("respond").key("status"),
+            format!("status {status} is not in 100-599"),
+        );
+    }
+    for (header, value) in &respond.headers {
+        let header_path = path.key("respond").key("headers").key(header);
+        if http_name(header).is_none() {
+            c.error(&header_path, format!("invalid header name {header:?}"));
+        } else if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            c.error(
+                &header_path,
+                format!("the value of header {header:?} contains a line break or NUL"),
+            );
+        }
+    }
+    DirectResponse {
+        status,
+        headers: respond
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        body: respond.body.clone(),
+    }
 }
 
 fn route_match(c: &mut Checker, path: &ConfigPath, file: &MatchFile) -> RouteMatch {

@@ -34,9 +34,9 @@ pub struct FilterLimits {
     pub max_concurrent_calls: u32,
 }
 
-/// Stops calling a filter that keeps failing: open after `min_calls` calls in
-/// `window` with at least `failure_ratio` failed, then one probe call after
-/// `cool_down`.
+/// Stops calling a filter (or handler) that keeps failing: open after
+/// `min_calls` calls in `window` with at least `failure_ratio` failed, then
+/// one probe call after `cool_down`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CircuitBreaker {
     pub enabled: bool,

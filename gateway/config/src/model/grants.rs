@@ -1,5 +1,6 @@
-//! The validated `grants` of a filter (`filters.<name>.grants`), and the
-//! behaviour of an allowed origin: parse, match, display.
+//! The validated `grants` of a filter (`filters.<name>.grants`) or a handler
+//! (`handlers.<name>.grants`), and the behaviour of an allowed origin: parse,
+//! match, display.
 
 use std::fmt;
 use std::net::Ipv6Addr;
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use super::routes::{HostMatch, host_match};
 
-/// What a filter may use beyond the request; everything else is denied.
+/// What a filter or handler may use beyond the request; everything else is
+/// denied.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Grants {
     /// Names of stores in `Config::key_value`. `Some(empty)`: listed with no

@@ -1,4 +1,6 @@
-//! The validated `handlers` section: `wasi:http` components that answer routes.
+//! The validated `handlers` section: Wasm components (`wasi:http`) that
+//! answer a route's requests. Their grants and circuit breaker are the
+//! filters' types.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -6,11 +8,12 @@ use std::time::Duration;
 use super::filters::CircuitBreaker;
 use super::grants::Grants;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Handler {
     pub name: String,
     pub module: PathBuf,
-    /// Environment variables the component sees (`wasi:cli/environment`).
+    /// What the component sees through `wasi:cli/environment`, in name order.
+    /// Names are non-empty without `=` or NUL; values have no NUL.
     pub env: Vec<(String, String)>,
     pub limits: HandlerLimits,
     pub grants: Grants,
@@ -19,12 +22,13 @@ pub struct Handler {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandlerLimits {
-    /// Time until the handler answers with a response head; then 504.
+    /// Until the handler answers with a response head; past it the client
+    /// gets 504.
     pub deadline: Duration,
-    /// The whole exchange, bodies included; then the response is cut.
+    /// The whole exchange, bodies included; at least `deadline`.
     pub stream_timeout: Duration,
     /// Linear memory cap for one instance.
     pub memory_bytes: usize,
-    /// Requests in flight at once; over it, 503 with `Retry-After`.
+    /// Requests in flight at once; one over it gets 503 with Retry-After.
     pub max_concurrent_requests: u32,
 }

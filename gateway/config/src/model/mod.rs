@@ -45,15 +45,15 @@ pub struct Config {
     pub upstreams: BTreeMap<String, Upstream>,
     /// Keyed by filter name; chains refer to these by name.
     pub filters: BTreeMap<String, Filter>,
-    /// Keyed by handler name; `Route::action` refers to these by name.
-    pub handlers: BTreeMap<String, Handler>,
     /// Filter names run on every route, before the route's own chain.
     pub global_chain: Vec<String>,
+    /// Keyed by handler name; `Route::action` refers to these by name.
+    pub handlers: BTreeMap<String, Handler>,
     /// Routes in evaluation order (priority, specificity, file order; see
     /// docs/config.md): the first match wins.
     pub routes: Vec<Route>,
     pub admin: Option<Admin>,
-    /// Keyed by store name; filters are granted stores by name.
+    /// Keyed by store name; filters and handlers are granted stores by name.
     pub key_value: BTreeMap<String, KvStore>,
     /// Keyed by secret name; values already read.
     pub secrets: BTreeMap<String, Secret>,

@@ -69,13 +69,8 @@ pub enum ValueMatch {
 pub enum RouteAction {
     Proxy(ProxyAction),
     Respond(DirectResponse),
+    /// A handler (`Config::handlers`) answers, after the route's filters.
     Handler(HandlerAction),
-}
-
-/// A `wasi:http` handler answers the route.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandlerAction {
-    pub handler: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +80,12 @@ pub struct ProxyAction {
     pub strip_prefix: bool,
     /// Replace the `Host` header sent upstream.
     pub host_rewrite: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerAction {
+    /// A name in `Config::handlers`.
+    pub handler: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

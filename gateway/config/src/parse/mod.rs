@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ConfigError;
 use crate::schema::{
-    AccessLogFile, AdminFile, FilterFile, KvStoreFile, ListenerFile, RouteFile, SecretFile,
-    Section, ServerFile, TracingFile, UpstreamFile,
+    AccessLogFile, AdminFile, FilterFile, HandlerFile, KvStoreFile, ListenerFile, RouteFile,
+    SecretFile, Section, ServerFile, TracingFile, UpstreamFile,
 };
 
 mod path;
@@ -40,6 +40,9 @@ pub struct Document {
     /// Every secret name written (see `upstream_names`).
     pub secret_names: BTreeSet<String>,
     pub global_filters: Vec<String>,
+    pub handlers: Vec<(ConfigPath, String, HandlerFile)>,
+    /// Every handler name written (see `upstream_names`).
+    pub handler_names: BTreeSet<String>,
     pub routes: Vec<(ConfigPath, usize, RouteFile)>,
     pub admin: Option<AdminFile>,
     pub access_log: Option<AccessLogFile>,
@@ -74,6 +77,8 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
         secrets: Vec::new(),
         secret_names: BTreeSet::new(),
         global_filters: Vec::new(),
+        handlers: Vec::new(),
+        handler_names: BTreeSet::new(),
         routes: Vec::new(),
         admin: None,
         access_log: None,
@@ -137,6 +142,13 @@ pub fn parse_document(text: &str, errors: &mut Vec<ConfigError>) -> Option<Docum
             Section::Filters => {
                 named_items(node, &path, errors, &mut doc.filter_names, &mut doc.filters)
             }
+            Section::Handlers => named_items(
+                node,
+                &path,
+                errors,
+                &mut doc.handler_names,
+                &mut doc.handlers,
+            ),
             Section::KeyValue => named_items(
                 node,
                 &path,

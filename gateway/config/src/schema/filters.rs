@@ -86,7 +86,7 @@ pub enum IsolationFile {
     PerRequest,
 }
 
-/// Stops calling a failing filter for a while.
+/// Stops calling a failing filter or handler for a while.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreakerFile {

@@ -1,6 +1,6 @@
-//! File types of a filter's `grants` (`filters.<name>.grants`): what it may
-//! use beyond the request. Split from `filters.rs` as the capabilities are a
-//! subject of their own.
+//! File types of a filter's `grants` (`filters.<name>.grants`), also a
+//! handler's (`handlers.<name>.grants`): what it may use beyond the request.
+//! Split from `filters.rs` as the capabilities are a subject of their own.
 
 use schemars::JsonSchema;
 use serde::Deserialize;

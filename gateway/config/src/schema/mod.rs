@@ -13,6 +13,7 @@ mod access_log;
 mod admin;
 mod filters;
 mod grants;
+mod handlers;
 mod key_value;
 mod listeners;
 mod routes;
@@ -25,6 +26,7 @@ pub use access_log::*;
 pub use admin::*;
 pub use filters::*;
 pub use grants::*;
+pub use handlers::*;
 pub use key_value::*;
 pub use listeners::*;
 pub use routes::*;
@@ -69,6 +71,7 @@ sections! {
     Secrets => "secrets",
     Filters => "filters",
     GlobalFilters => "global_filters",
+    Handlers => "handlers",
     Routes => "routes",
     Admin => "admin",
     AccessLog => "access_log",
@@ -134,10 +137,10 @@ pub struct ConfigFile {
     /// Upstream pools by name.
     #[serde(default)]
     pub upstreams: BTreeMap<String, UpstreamFile>,
-    /// Key-value stores by name, granted to filters in `grants.key_value`.
+    /// Key-value stores by name, granted to filters and handlers in `grants.key_value`.
     #[serde(default)]
     pub key_value: BTreeMap<String, KvStoreFile>,
-    /// Secrets by name, granted to filters in `grants.secrets`.
+    /// Secrets by name, granted to filters and handlers in `grants.secrets`.
     #[serde(default)]
     pub secrets: BTreeMap<String, SecretFile>,
     /// Wasm filters by name.
@@ -146,6 +149,9 @@ pub struct ConfigFile {
     /// Filters run on every route, before the route's own filters.
     #[serde(default)]
     pub global_filters: Vec<String>,
+    /// Wasm components (`wasi:http`) that answer routes' requests, by name.
+    #[serde(default)]
+    pub handlers: BTreeMap<String, HandlerFile>,
     /// Routes; the first match in evaluation order wins (priority, then specificity, then file order).
     #[serde(default)]
     pub routes: Vec<RouteFile>,

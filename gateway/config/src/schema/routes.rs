@@ -15,13 +15,16 @@ pub struct RouteFile {
     /// What the route matches; absent matches every request.
     #[serde(rename = "match")]
     pub matcher: Option<MatchFile>,
-    /// Proxy to this upstream (exactly one of `upstream` and `respond`).
+    /// Proxy to this upstream (exactly one of `upstream`, `respond` and `handler`).
     pub upstream: Option<String>,
-    /// Answer directly (exactly one of `upstream` and `respond`).
+    /// Answer directly (exactly one of `upstream`, `respond` and `handler`).
     pub respond: Option<RespondFile>,
-    /// Remove the matched path prefix before proxying (prefix matches only).
+    /// Answer with this handler (exactly one of `upstream`, `respond` and `handler`).
+    pub handler: Option<String>,
+    /// Remove the matched path prefix before proxying (`upstream` routes with a
+    /// prefix match only).
     pub strip_prefix: Option<bool>,
-    /// Send this Host header upstream.
+    /// Send this Host header upstream (`upstream` routes only).
     pub host_rewrite: Option<String>,
     /// Filters run after the global ones, in this order.
     #[serde(default)]
