@@ -15,6 +15,7 @@ mod filter_scaffold;
 mod filter_test_cli;
 mod filters;
 mod forwarding;
+mod handlers;
 mod health;
 mod hostile_http;
 mod instance_slots;

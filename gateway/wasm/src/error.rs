@@ -17,7 +17,7 @@ pub enum LoadError {
     Link { path: PathBuf, reason: String },
     /// A handler's component does not export `wasi:http/incoming-handler`.
     #[error(
-        "module {path} is not a wasi:http handler (it must export wasi:http/incoming-handler@0.2.x, the wasi:http/proxy world): {reason}"
+        "module {path} is not a wasi:http handler weir can run (it must export wasi:http/incoming-handler@0.2.x and import only WASI, wasi:http and weir's capability interfaces): {reason}"
     )]
     NotAHandler { path: PathBuf, reason: String },
     /// The filter's `init` returned an error for its config.

@@ -54,7 +54,13 @@ impl WasmHost {
         let (component, digest) = self
             .cache
             .get_or_compile(&self.engine, &spec.module, &bytes)?;
-        capabilities::check_imports(&self.engine, &component, &spec.name, &spec.capabilities)?;
+        capabilities::check_imports(
+            &self.engine,
+            &component,
+            &spec.name,
+            capabilities::Importer::Filter,
+            &spec.capabilities,
+        )?;
         LoadedFilter::new(
             self,
             spec,

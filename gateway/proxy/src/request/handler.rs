@@ -40,6 +40,8 @@ pub(super) async fn serve(
         Ok(call) => call,
         Err(err) => return refuse(session, ctx, handler, metrics, err).await,
     };
+    // Whatever of the body the handler leaves unread, Pingora drains
+    // before it reuses the connection.
     let mut feeding = Some(sender);
     let head = loop {
         tokio::select! {
@@ -57,10 +59,13 @@ pub(super) async fn serve(
     };
     metrics.answered(started.elapsed());
     ctx.upstream_time = Some(started.elapsed());
+    let head_only = session.req_header().method == http::Method::HEAD;
     let mut header = response_header(&parts, ctx)?;
+    if !head_only {
+        frame(&mut header, session.req_header().version)?;
+    }
     super::run_response_phases(session, ctx, &mut header).await?;
     ctx.status = header.status.as_u16();
-    let head_only = session.req_header().method == http::Method::HEAD;
     if let ResponseBody::Replaced(replacement) = &ctx.response_body {
         // A response filter answered instead: the handler's body is not sent.
         let replacement = replacement.clone();
@@ -72,14 +77,14 @@ pub(super) async fn serve(
             session.write_response_body(Some(replacement), true).await?;
         }
         call.finish();
-        return finish_request(session, feeding);
+        return Ok(true);
     }
     session
         .write_response_header(Box::new(header), head_only)
         .await?;
     if head_only {
         call.finish();
-        return finish_request(session, feeding);
+        return Ok(true);
     }
     loop {
         tokio::select! {
@@ -92,7 +97,7 @@ pub(super) async fn serve(
                 Ok(None) => {
                     write_chunk(session, ctx, None, true).await?;
                     call.finish();
-                    return finish_request(session, feeding);
+                    return Ok(true);
                 }
                 Err(err) => return Err(cut(ctx, handler, metrics, err)),
             },
@@ -162,6 +167,22 @@ fn response_header(
     }
     header.insert_header("x-request-id", ctx.request_id.as_str())?;
     Ok(header)
+}
+
+/// A body without a `Content-Length` goes to an HTTP/1.1 client chunked,
+/// so that a handler failing mid-body shows as a cut response (Pingora
+/// would otherwise end the body by closing the connection, which a client
+/// cannot tell from its end). HTTP/2 frames it anyway.
+fn frame(header: &mut ResponseHeader, client_version: http::Version) -> pingora::Result<()> {
+    let status = header.status.as_u16();
+    let bodiless = status < 200 || status == 204 || status == 304;
+    if !bodiless
+        && header.headers.get(http::header::CONTENT_LENGTH).is_none()
+        && client_version == http::Version::HTTP_11
+    {
+        header.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+    }
+    Ok(())
 }
 
 /// Moves one chunk of the client's body to the handler, when the handler
@@ -269,16 +290,4 @@ fn cut(
     let message = format!("handler {:?} {err}", handler.name());
     ctx.error = Some(message.clone());
     Error::explain(ErrorType::HTTPStatus(ctx.status), message)
-}
-
-/// The exchange is over; a request body the handler did not read keeps the
-/// connection from being reused.
-fn finish_request(
-    session: &mut Session,
-    feeding: Option<RequestBodySender>,
-) -> pingora::Result<bool> {
-    if feeding.is_some() {
-        session.set_keepalive(None);
-    }
-    Ok(true)
 }

@@ -52,6 +52,9 @@ pub struct HandlerCall {
     guest: Option<Guest>,
     head: Option<Head>,
     body: Option<HyperOutgoingBody>,
+    /// The guest failed after sending its head: what it wrote before is
+    /// still sent, then the response is cut with this.
+    failed: Option<CallError>,
     answer_by: Instant,
     ends: Instant,
 }
@@ -92,6 +95,7 @@ impl HandlerCall {
             guest: Some(Box::pin(guest)),
             head: Some(head),
             body: None,
+            failed: None,
             answer_by,
             ends,
         }
@@ -138,6 +142,14 @@ impl HandlerCall {
                 outcome = running(&mut self.guest) => {
                     self.guest = None;
                     if let Err(err) = outcome {
+                        // It may have answered before it failed.
+                        if let Ok(Ok(response)) = head.try_recv() {
+                            self.head = None;
+                            let (parts, body) = response.into_parts();
+                            self.body = Some(body);
+                            self.failed = Some(err);
+                            return Ok(parts);
+                        }
                         return Err(self.fail(err));
                     }
                     // Returned: its answer, if any, is in the channel.
@@ -162,7 +174,10 @@ impl HandlerCall {
                     let err = match frame {
                         None => {
                             self.body = None;
-                            return Ok(None);
+                            return match self.failed.take() {
+                                Some(err) => Err(self.fail(err)),
+                                None => Ok(None),
+                            };
                         }
                         Some(Ok(frame)) => match frame.into_data() {
                             Ok(data) => return Ok(Some(Chunk::Data(data))),
@@ -176,11 +191,12 @@ impl HandlerCall {
                     // The body broke: most often the guest trapped while
                     // writing it, which says more than the body's error.
                     self.body = None;
-                    let outcome = match self.guest.take() {
-                        Some(guest) => tokio::time::timeout_at(self.ends.into(), guest)
+                    let outcome = match (self.failed.take(), self.guest.take()) {
+                        (Some(failed), _) => Err(failed),
+                        (None, Some(guest)) => tokio::time::timeout_at(self.ends.into(), guest)
                             .await
                             .unwrap_or(Err(CallError::Deadline)),
-                        None => Ok(()),
+                        (None, None) => Ok(()),
                     };
                     let err = outcome.err().unwrap_or_else(|| {
                         CallError::InvalidResult(format!("the response body failed: {err}"))
@@ -189,9 +205,10 @@ impl HandlerCall {
                 }
                 outcome = running(&mut self.guest) => {
                     self.guest = None;
+                    // What it wrote before it failed is still sent; the
+                    // body's end then reports the failure.
                     if let Err(err) = outcome {
-                        self.body = None;
-                        return Err(self.fail(err));
+                        self.failed = Some(err);
                     }
                 }
                 () = &mut ends => {

@@ -82,7 +82,13 @@ impl WasmHost {
         let (component, digest) = self
             .cache
             .get_or_compile(&self.engine, &spec.module, &bytes)?;
-        capabilities::check_imports(&self.engine, &component, &spec.name, &spec.capabilities)?;
+        capabilities::check_imports(
+            &self.engine,
+            &component,
+            &spec.name,
+            capabilities::Importer::Handler,
+            &spec.capabilities,
+        )?;
         let module_digest = crate::engine::cache::hex(&digest);
         let pre = link(self, &spec, &component)?;
         let max_concurrent = spec.limits.max_concurrent_requests;
@@ -124,18 +130,15 @@ fn link(
     spec: &HandlerSpec,
     component: &Component,
 ) -> Result<ProxyPre<HostState>, LoadError> {
-    let link_error = |err: wasmtime::Error| LoadError::Link {
+    let not_a_handler = |err: wasmtime::Error| LoadError::NotAHandler {
         path: spec.module.clone(),
         reason: format!("{err:#}"),
     };
     let pre = host
         .handler_linker
         .instantiate_pre(component)
-        .map_err(link_error)?;
-    ProxyPre::new(pre).map_err(|err| LoadError::NotAHandler {
-        path: spec.module.clone(),
-        reason: format!("{err:#}"),
-    })
+        .map_err(not_a_handler)?;
+    ProxyPre::new(pre).map_err(not_a_handler)
 }
 
 /// One handler of one config generation.

@@ -75,21 +75,35 @@ const GATED: &[Gated] = &[
     },
 ];
 
+/// What a kind of guest must be granted to import.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Importer {
+    Filter,
+    /// Every `wasi:http/proxy` toolchain imports the outgoing handler
+    /// whether the component sends requests or not, so a handler may import
+    /// it ungranted: each request it sends is refused unless the grant
+    /// allows its origin (`outbound.rs`).
+    Handler,
+}
+
 /// Refuses a component that imports a capability its config does not grant.
 pub(crate) fn check_imports(
     engine: &Engine,
     component: &Component,
-    filter: &str,
+    name: &str,
+    importer: Importer,
     capabilities: &Capabilities,
 ) -> Result<(), LoadError> {
     let component_type = component.component_type();
-    for (name, _) in component_type.imports(engine) {
-        let interface = name.split('@').next().unwrap_or(name);
+    for (import, _) in component_type.imports(engine) {
+        let interface = import.split('@').next().unwrap_or(import);
+        let exempt = importer == Importer::Handler && interface == "wasi:http/outgoing-handler";
         if let Some(gated) = GATED.iter().find(|g| g.interface == interface)
+            && !exempt
             && !(gated.granted)(capabilities)
         {
             return Err(LoadError::NotGranted {
-                filter: filter.to_owned(),
+                filter: name.to_owned(),
                 capability: gated.interface.to_owned(),
                 grant: gated.grant.to_owned(),
             });

@@ -1,5 +1,5 @@
 //! What a new generation changes against the running one: the routes,
-//! upstreams, filters and certificates it adds, removes or changes (for the
+//! upstreams, filters, handlers and certificates it adds, removes or changes (for the
 //! log and the admin endpoint), the sections that only a restart applies,
 //! and the metric series it retires.
 
@@ -17,6 +17,7 @@ pub struct Changes {
     pub routes: Diff,
     pub upstreams: Diff,
     pub filters: Diff,
+    pub handlers: Diff,
     /// TLS listeners whose certificates (files or server names) changed.
     pub certificates: Diff,
 }
@@ -83,12 +84,32 @@ pub(super) fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
                 .map(|(k, v)| (k.clone(), format!("{v:?}"))),
         ),
         filters: diff_by_name(
-            o.filters
-                .iter()
-                .map(|(k, v)| (k.clone(), filter_fingerprint(old, k, v))),
-            n.filters
-                .iter()
-                .map(|(k, v)| (k.clone(), filter_fingerprint(new, k, v))),
+            o.filters.iter().map(|(k, v)| {
+                (
+                    k.clone(),
+                    fingerprint(v, old.filters.get(k).map(|l| l.module_digest())),
+                )
+            }),
+            n.filters.iter().map(|(k, v)| {
+                (
+                    k.clone(),
+                    fingerprint(v, new.filters.get(k).map(|l| l.module_digest())),
+                )
+            }),
+        ),
+        handlers: diff_by_name(
+            o.handlers.iter().map(|(k, v)| {
+                (
+                    k.clone(),
+                    fingerprint(v, old.handlers.get(k).map(|l| l.module_digest())),
+                )
+            }),
+            n.handlers.iter().map(|(k, v)| {
+                (
+                    k.clone(),
+                    fingerprint(v, new.handlers.get(k).map(|l| l.module_digest())),
+                )
+            }),
         ),
         certificates: diff_by_name(certificate_fingerprints(old), certificate_fingerprints(new)),
     }
@@ -108,14 +129,9 @@ fn certificate_fingerprints(s: &Snapshot) -> impl Iterator<Item = (String, Strin
     })
 }
 
-/// A filter changed if its settings or its module's bytes did.
-fn filter_fingerprint(s: &Snapshot, name: &str, f: &weir_config::Filter) -> String {
-    let module = s
-        .filters
-        .get(name)
-        .map(|l| l.module_digest())
-        .unwrap_or_default();
-    format!("{f:?}{module}")
+/// A filter or handler changed if its settings or its module's bytes did.
+fn fingerprint(definition: &impl std::fmt::Debug, module_digest: Option<&str>) -> String {
+    format!("{definition:?}{}", module_digest.unwrap_or_default())
 }
 
 fn diff_by_name(

@@ -179,12 +179,13 @@ impl Reloader {
     }
 
     /// The files whose change triggers a reload: the config, every filter
-    /// module, every secret file, and every listener certificate and key.
+    /// and handler module, every secret file, and every listener certificate and key.
     fn watched_files(&self) -> Vec<PathBuf> {
         let snapshot = self.snapshots.load();
         let config = &snapshot.config;
         std::iter::once(self.config_path.clone())
             .chain(config.filters.values().map(|f| f.module.clone()))
+            .chain(config.handlers.values().map(|h| h.module.clone()))
             .chain(config.secrets.values().filter_map(|s| match &s.source {
                 weir_config::SecretSource::File(path) => Some(path.clone()),
                 weir_config::SecretSource::Env(_) => None,
