@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: weir in front of a demo upstream, through a Wasm filter chain.
+# The demo: weir in front of a demo upstream, through a Wasm filter chain,
+# and a route answered by a Wasm handler.
 # Starts both, prints what to curl, and stops both on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,8 @@ for i in 2 3 4 5 6; do
   echo "request $i: $code"
 done
 curl -si http://127.0.0.1:8080/api/orders -H "authorization: Bearer $TOKEN"
+echo; echo; echo "== a handler: GET /hello is answered by a wasi:http component, no upstream (the headers filter in front)"
+curl -si http://127.0.0.1:8080/hello
 
 cat <<MSG
 
@@ -59,6 +62,8 @@ Try:
   curl -i http://127.0.0.1:8080/api/orders                                      # 401: no token
   curl -i http://127.0.0.1:8080/api/orders -H "authorization: Bearer x.y.z"     # 401: not a valid token
   curl -i http://127.0.0.1:8080/healthz                                         # direct response from the config
+  curl -i http://127.0.0.1:8080/hello                                           # answered by a Wasm handler (filters/handlers/handler-hello)
+  curl -s http://127.0.0.1:9900/admin/handlers                                  # each handler's requests, failures, circuit breaker
   curl -s http://127.0.0.1:9900/admin/filters                                   # each filter's calls, failures, circuit breaker
   curl -s http://127.0.0.1:9900/admin/config                                    # the running config generation
 Edit config/demo.yaml and weir reloads it live. Ctrl-C stops weir and the upstream.

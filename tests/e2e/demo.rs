@@ -73,6 +73,16 @@ async fn the_demo_chain_allows_a_signed_token_refuses_none_and_limits_each_user(
     assert_eq!(body["gateway"], "weir");
     assert!(body.get("body").is_none());
 
+    // The handler route: a Wasm component answers, the headers filter in front.
+    let hello = client().get(gw.url("/hello")).send().await.unwrap();
+    assert_eq!(hello.status(), 200);
+    assert_eq!(hello.headers()["x-handler"], "hello");
+    assert_eq!(hello.headers()["x-served-by"], "weir");
+    assert_eq!(
+        hello.text().await.unwrap(),
+        "hello from a Wasm handler inside weir\n"
+    );
+
     let anonymous = client().get(gw.url("/api/orders")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers().contains_key("www-authenticate"));

@@ -314,6 +314,18 @@ async fn a_trap_a_hang_and_a_runaway_allocation_are_answered_and_the_gateway_ser
         metrics.contains("weir_handler_answer_duration_seconds_count{handler=\"bad\"}"),
         "{metrics}"
     );
+    let admin: serde_json::Value = client()
+        .get(format!("http://127.0.0.1:{admin_port}/admin/handlers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bad = &admin["handlers"]["bad"];
+    assert!(bad["failures"].as_u64().unwrap() >= 5, "{admin}");
+    assert_eq!(bad["in_flight"], 0, "{admin}");
+    assert_eq!(bad["deadline_ms"], 300, "{admin}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,8 @@
 //! The admin listener (loopback by default): `GET /admin/config` shows the
 //! running generation and the last failed reload; `GET /admin/filters` each
 //! filter's module, instances, calls, failures and circuit breaker;
+//! `GET /admin/handlers` each handler's module, requests in flight,
+//! failures and circuit breaker (admin_views.rs);
 //! `POST /admin/reload` reloads now and answers with the outcome;
 //! `GET /metrics` the Prometheus metrics (metrics/); `GET /admin/upstreams`,
 //! `GET /ready` and `GET /live` (admin_views.rs).
@@ -94,14 +96,7 @@ impl AdminApp {
                         "trips": gate.trips,
                         "enabled": spec.circuit_breaker.enabled,
                     },
-                    "grants": {
-                        "key_value": spec.capabilities.key_value.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
-                        "secrets": spec.capabilities.secrets.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
-                        "http": spec.capabilities.http.as_ref().map(|h| {
-                            h.allow.iter().map(|o| o.to_string()).collect::<Vec<_>>()
-                        }),
-                        "files": spec.capabilities.files.as_ref().map(|f| &f.mount),
-                    },
+                    "grants": admin_views::grants(&spec.capabilities),
                 });
                 (name.clone(), value)
             })
@@ -142,6 +137,10 @@ impl ServeHttp for AdminApp {
         let (status, body) = match (req.method.as_str(), req.uri.path()) {
             ("GET", "/admin/config") => (StatusCode::OK, self.config_status()),
             ("GET", "/admin/filters") => (StatusCode::OK, self.filters_status()),
+            ("GET", "/admin/handlers") => (
+                StatusCode::OK,
+                admin_views::handlers(&self.snapshots.load()),
+            ),
             ("GET", "/admin/upstreams") => (
                 StatusCode::OK,
                 admin_views::upstreams(&self.snapshots.load()),
@@ -151,8 +150,8 @@ impl ServeHttp for AdminApp {
             ("POST", "/admin/reload") => self.reload().await,
             (
                 _,
-                "/admin/config" | "/admin/filters" | "/admin/reload" | "/admin/upstreams"
-                | "/ready" | "/live",
+                "/admin/config" | "/admin/filters" | "/admin/handlers" | "/admin/reload"
+                | "/admin/upstreams" | "/ready" | "/live",
             ) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({ "error": "method not allowed" }),

@@ -55,6 +55,55 @@ fn pool(pool: &Pool) -> Value {
 /// runs once the first config generation serves, so the answer is 200 until
 /// weir starts draining (SIGTERM, or an upgrade handing its sockets over),
 /// then 503 so that traffic moves elsewhere while in-flight requests finish.
+/// `GET /admin/handlers`: each handler's module, limits, requests in
+/// flight, failures, circuit breaker and grants.
+pub fn handlers(snapshot: &Snapshot) -> Value {
+    let handlers: serde_json::Map<String, Value> = snapshot
+        .handlers
+        .iter()
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(name, handler)| {
+            let gate = handler.gate_stats();
+            let spec = handler.spec();
+            let value = json!({
+                "module": spec.module,
+                "module_sha256": handler.module_digest(),
+                "in_flight": gate.in_flight,
+                "max_concurrent_requests": spec.limits.max_concurrent_requests,
+                "deadline_ms": spec.limits.deadline.as_millis() as u64,
+                "stream_timeout_ms": spec.limits.stream_timeout.as_millis() as u64,
+                "requests": gate.calls,
+                "failures": gate.failures,
+                "refused": {
+                    "circuit_open": gate.refused_open,
+                    "overloaded": gate.refused_overloaded,
+                },
+                "circuit_breaker": {
+                    "state": gate.breaker.as_str(),
+                    "trips": gate.trips,
+                    "enabled": spec.circuit_breaker.enabled,
+                },
+                "grants": grants(&spec.capabilities),
+            });
+            (name.clone(), value)
+        })
+        .collect();
+    json!({ "generation": snapshot.generation, "handlers": handlers })
+}
+
+/// What a filter or handler was granted, by name (never secret values).
+pub(super) fn grants(capabilities: &weir_wasm::Capabilities) -> Value {
+    json!({
+        "key_value": capabilities.key_value.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+        "secrets": capabilities.secrets.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+        "http": capabilities.http.as_ref().map(|h| {
+            h.allow.iter().map(|o| o.to_string()).collect::<Vec<_>>()
+        }),
+        "files": capabilities.files.as_ref().map(|f| &f.mount),
+    })
+}
+
 pub fn ready(snapshot: &Snapshot) -> (StatusCode, Value) {
     let draining = crate::lifecycle::is_draining();
     let status = if draining {

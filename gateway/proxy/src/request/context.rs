@@ -121,8 +121,12 @@ impl RequestCtx {
         }
     }
 
-    /// The address of the target the last attempt went to.
+    /// What answered: the address of the target the last attempt went to,
+    /// or the route's handler by name.
     pub(super) fn upstream_target(&self) -> Option<&str> {
+        if let Some(Action::Handler { handler, .. }) = self.route().map(|r| &r.action) {
+            return Some(handler.name());
+        }
         self.tried
             .last()
             .zip(self.pool())
