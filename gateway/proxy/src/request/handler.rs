@@ -21,7 +21,7 @@ use weir_wasm::{CallError, Chunk, LoadedHandler, RequestBodySender};
 
 use super::context::{RequestCtx, ResponseBody};
 use super::local::{self, Answer};
-use super::{body, forwarded};
+use super::{body, forward, forwarded};
 use crate::observe::metrics::HandlerMetrics;
 
 /// Serves the request with `handler`. Returns `Ok(true)`: the request is
@@ -34,7 +34,7 @@ pub(super) async fn serve(
     tls: bool,
 ) -> pingora::Result<bool> {
     let (sender, body) = weir_wasm::request_body();
-    let request = request_for(session, body, tls)?;
+    let request = request_for(session, ctx, body, tls)?;
     let started = Instant::now();
     let mut call = match handler.call(request, tls).await {
         Ok(call) => call,
@@ -113,14 +113,19 @@ pub(super) async fn serve(
     }
 }
 
-/// The request as the handler sees it: method, the URI with scheme and
-/// authority (from `Host`), headers without the hop-by-hop ones.
+/// The request as the handler sees it: what an upstream would get
+/// (`X-Forwarded-*` set as the listener's trusted proxies allow, trace
+/// headers, no `Content-Length` when body filters may resize the body),
+/// with the URI made absolute (scheme, and authority from `Host`) and
+/// without hop-by-hop headers.
 fn request_for(
     session: &Session,
+    ctx: &RequestCtx,
     body: weir_wasm::RequestBody,
     tls: bool,
 ) -> pingora::Result<http::Request<weir_wasm::RequestBody>> {
-    let req = session.req_header();
+    let mut req = session.req_header().clone();
+    forward::prepare(&mut req, ctx, tls)?;
     let authority = req
         .uri
         .authority()

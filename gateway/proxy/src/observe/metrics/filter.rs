@@ -76,18 +76,6 @@ pub(super) fn refresh(f: &Families, filters: &HashMap<String, Arc<LoadedFilter>>
     f.filter_idle_instances.reset();
     f.filter_in_flight.reset();
     f.filter_fast_path.reset();
-    f.filter_instance_slots.reset();
-    f.filter_instance_slots_in_use.reset();
-    // The slots belong to the host all filters share: any filter tells.
-    if let Some(filter) = filters.values().next() {
-        let (in_use, slots) = filter.instance_slots();
-        f.filter_instance_slots
-            .with_label_values::<&str>(&[])
-            .set(i64::from(slots));
-        f.filter_instance_slots_in_use
-            .with_label_values::<&str>(&[])
-            .set(in_use as i64);
-    }
     for (name, filter) in filters {
         let gate = filter.gate_stats();
         let state = match gate.breaker {

@@ -219,13 +219,13 @@ impl Families {
             filter_instance_slots: gauge(
                 &r,
                 "weir_filter_instance_slots",
-                "Filter instances that may exist at once, all filters together (server.max_filter_instances).",
+                "Filter and handler instances that may exist at once, all together (server.max_filter_instances).",
                 &[],
             ),
             filter_instance_slots_in_use: gauge(
                 &r,
                 "weir_filter_instance_slots_in_use",
-                "Filter instances that exist now: checked out by requests in flight or idle in a filter's pool.",
+                "Filter and handler instances that exist now: checked out by requests in flight, idle in a filter's pool, or serving a handler's request.",
                 &[],
             ),
             handler_answer_duration: histogram(
@@ -314,11 +314,36 @@ pub fn scrape(
     upstream::refresh(f, pools.iter());
     filter::refresh(f, filters);
     handler::refresh(f, handlers);
+    refresh_instance_slots(f, filters, handlers);
     let mut text = String::new();
     if let Err(e) = TextEncoder::new().encode_utf8(&f.registry.gather(), &mut text) {
         tracing::error!("cannot encode the metrics: {e}");
     }
     text
+}
+
+/// The instance slots belong to the host that filters and handlers share:
+/// any of them tells.
+fn refresh_instance_slots(
+    f: &Families,
+    filters: &HashMap<String, Arc<LoadedFilter>>,
+    handlers: &HashMap<String, Arc<LoadedHandler>>,
+) {
+    f.filter_instance_slots.reset();
+    f.filter_instance_slots_in_use.reset();
+    let slots = filters
+        .values()
+        .next()
+        .map(|f| f.instance_slots())
+        .or_else(|| handlers.values().next().map(|h| h.instance_slots()));
+    if let Some((in_use, slots)) = slots {
+        f.filter_instance_slots
+            .with_label_values::<&str>(&[])
+            .set(i64::from(slots));
+        f.filter_instance_slots_in_use
+            .with_label_values::<&str>(&[])
+            .set(in_use as i64);
+    }
 }
 
 /// The exposition format's content type.
