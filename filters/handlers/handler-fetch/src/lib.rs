@@ -21,13 +21,9 @@ struct Fetch;
 impl Guest for Fetch {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
-        let url = path
-            .split_once('?')
-            .map(|(_, query)| query)
-            .unwrap_or_default()
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("url="))
-            .map(percent_decode);
+        let query = path.split_once('?').map_or("", |(_, query)| query);
+        let url = form_urlencoded::parse(query.as_bytes())
+            .find_map(|(name, value)| (name == "url").then(|| value.into_owned()));
         let Some(url) = url else {
             return respond(response_out, 400, "expected ?url=http://host/path\n");
         };
@@ -133,26 +129,6 @@ fn respond(response_out: ResponseOutparam, status: u16, text: &str) {
     }
     drop(stream);
     let _ = OutgoingBody::finish(body, None);
-}
-
-/// `%XX` escapes of a query parameter (`+` stays a `+`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 wasip2::http::proxy::export!(Fetch);
