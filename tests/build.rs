@@ -429,9 +429,9 @@ fn utf8(path: &Path) -> &str {
 /// A path under the checkout's root as a constant expression that names
 /// the checkout being compiled.
 fn in_checkout(root: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or_else(|_| {
-        panic!("{} is outside {}", path.display(), root.display())
-    });
+    let relative = path
+        .strip_prefix(root)
+        .unwrap_or_else(|_| panic!("{} is outside {}", path.display(), root.display()));
     format!(
         "concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../\", {:?})",
         utf8(relative)
