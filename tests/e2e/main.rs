@@ -15,6 +15,8 @@ mod filter_scaffold;
 mod filter_test_cli;
 mod filters;
 mod forwarding;
+mod handler_scaffold;
+mod handler_test_cli;
 mod handlers;
 mod health;
 mod hostile_http;

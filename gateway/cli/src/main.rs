@@ -1,7 +1,9 @@
-//! `weir`: run the gateway, check a config file, write and test filters.
+//! `weir`: run the gateway, check a config file, write and test filters
+//! and handlers.
 
 mod check;
 mod filter;
+mod handler;
 mod logging;
 mod run;
 
@@ -59,6 +61,9 @@ enum Command {
     /// Write, build and test filters.
     #[command(subcommand)]
     Filter(filter::FilterCommand),
+    /// Write, build and test handlers (`wasi:http` components answering routes).
+    #[command(subcommand)]
+    Handler(handler::HandlerCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,6 +93,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Filter(command) => {
             let ok = filter::run(command)?;
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Command::Handler(command) => {
+            let ok = handler::run(command)?;
             std::process::exit(if ok { 0 } else { 1 });
         }
         Command::Schema => {

@@ -1,48 +1,60 @@
-//! `weir filter build`: builds the filter project in a directory into
-//! `build/<name>.wasm`. The language is told by the project's files: Rust
-//! through cargo, the others (JavaScript, Python, C, Go) through the
-//! project's `build.sh`, which calls the language SDK's build script.
+//! `weir filter build` and `weir handler build`: build the project in a
+//! directory into `build/<name>.wasm`. The language is told by the
+//! project's files: Rust through cargo, the others (JavaScript, Python, C,
+//! Go) through the project's `build.sh`, which calls the language SDK's (or
+//! weir's handler) build script.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use super::scaffold::Lang;
+use super::scaffold::{Kind, Lang};
 
 /// Which language a project is written in, from the files it has.
-pub fn detect(dir: &Path) -> anyhow::Result<Lang> {
+pub fn detect(dir: &Path, kind: Kind) -> anyhow::Result<Lang> {
     let has = |file: &str| dir.join(file).is_file();
     if has("Cargo.toml") {
         Ok(Lang::Rust)
     } else if has("package.json") {
         Ok(Lang::Js)
-    } else if has("pyproject.toml") || has("filter.py") {
+    } else if has("pyproject.toml") || has("filter.py") || has("handler.py") {
         Ok(Lang::Python)
     } else if has("go.mod") || has("main.go") {
         Ok(Lang::Go)
-    } else if has("filter.c") {
+    } else if has("filter.c") && kind == Kind::Filter {
         Ok(Lang::C)
     } else {
+        let word = kind.word();
+        let files = match kind {
+            Kind::Filter => "Cargo.toml, package.json, pyproject.toml, main.go or filter.c",
+            Kind::Handler => "Cargo.toml, package.json, pyproject.toml or main.go",
+        };
         bail!(
-            "{} is not a filter project: no Cargo.toml, package.json, pyproject.toml, main.go or filter.c (`weir filter new` creates one)",
+            "{} is not a {word} project: no {files} (`weir {word} new` creates one)",
             dir.display()
         )
     }
 }
 
 /// Builds the project; returns the component's path.
-pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
-    let lang = detect(dir)?;
-    println!("building {} ({})", dir.display(), lang.label());
+pub fn build(dir: &Path, kind: Kind) -> anyhow::Result<PathBuf> {
+    let lang = detect(dir, kind)?;
+    println!(
+        "building {} ({} {})",
+        dir.display(),
+        lang.label(),
+        kind.word()
+    );
     match lang {
         Lang::Rust => build_rust(dir),
         Lang::Js | Lang::Python | Lang::C | Lang::Go => {
             let script = dir.join("build.sh");
             if !script.is_file() {
                 bail!(
-                    "{} is missing (`weir filter new` writes one)",
-                    script.display()
+                    "{} is missing (`weir {} new` writes one)",
+                    script.display(),
+                    kind.word()
                 );
             }
             run(Command::new(&script).current_dir(dir))?;

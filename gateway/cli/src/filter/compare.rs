@@ -87,16 +87,65 @@ pub fn compare(expect: &Expect, seen: &Observed) -> Vec<Mismatch> {
     }
     if let Some(want) = &expect.response {
         let sent = &seen.response;
-        if let Some(status) = want.status {
-            check(
-                "response.status".into(),
-                Some(status.to_string()),
-                Some(sent.status.to_string()),
-            );
-        }
-        message("response", want, &sent.headers, &sent.body, &mut check);
+        response(
+            "response",
+            want,
+            sent.status,
+            &sent.headers,
+            &sent.body,
+            &mut check,
+        );
     }
     out
+}
+
+/// A handler's response against a case's `expect` (whose fields are named
+/// without a prefix: `status`, `headers[...]`, `body`).
+pub fn compare_response(
+    want: &Message,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let mut check = |field: String, expected: Option<String>, actual: Option<String>| {
+        if expected != actual {
+            out.push(Mismatch {
+                field,
+                expected,
+                actual,
+            });
+        }
+    };
+    response("", want, status, headers, body, &mut check);
+    out
+}
+
+fn response(
+    prefix: &str,
+    want: &Message,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    check: &mut impl FnMut(String, Option<String>, Option<String>),
+) {
+    if let Some(expected) = want.status {
+        check(
+            field(prefix, "status"),
+            Some(expected.to_string()),
+            Some(status.to_string()),
+        );
+    }
+    message(prefix, want, headers, body, check);
+}
+
+/// `prefix.name`, or `name` alone.
+fn field(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 /// Headers and body, shared by requests and responses.
@@ -109,14 +158,14 @@ fn message(
 ) {
     for (name, value) in &want.headers {
         check(
-            format!("{prefix}.headers[{}]", name.to_ascii_lowercase()),
+            field(prefix, &format!("headers[{}]", name.to_ascii_lowercase())),
             Some(value.clone()),
             header(headers, name),
         );
     }
     for name in &want.headers_absent {
         check(
-            format!("{prefix}.headers[{}]", name.to_ascii_lowercase()),
+            field(prefix, &format!("headers[{}]", name.to_ascii_lowercase())),
             None,
             header(headers, name),
         );
@@ -124,7 +173,7 @@ fn message(
     let text = String::from_utf8_lossy(body);
     if let Some(expected) = &want.body {
         check(
-            format!("{prefix}.body"),
+            field(prefix, "body"),
             Some(expected.clone()),
             Some(text.clone().into_owned()),
         );
@@ -133,7 +182,7 @@ fn message(
         && !text.contains(part.as_str())
     {
         check(
-            format!("{prefix}.body (contains)"),
+            field(prefix, "body (contains)"),
             Some(format!("…{part}…")),
             Some(text.into_owned()),
         );

@@ -2,9 +2,11 @@
 //! through a filter or a chain, what the upstream answers, and what must
 //! come out. The format is documented in docs/filter-cli.md; unknown fields
 //! are errors so a typo never turns into a check that silently passes.
+//! `weir handler test` reads its own file with `parse`, and shares the
+//! request and the expected message (`Request`, `Message`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -21,7 +23,7 @@ pub struct FixtureFile {
 #[serde(deny_unknown_fields)]
 pub struct FilterUnderTest {
     /// The component, relative to the fixture file.
-    pub module: std::path::PathBuf,
+    pub module: PathBuf,
     /// The filter's config, written as in weir's config file.
     #[serde(default)]
     pub config: Option<serde_json::Value>,
@@ -146,19 +148,8 @@ pub struct Message {
 /// Reads a fixture file; `${NAME}` in it is replaced by `vars[NAME]` first
 /// (`$$` is a literal `$`), so one file can serve several builds of a filter.
 pub fn load(path: &Path, vars: &BTreeMap<String, String>) -> anyhow::Result<FixtureFile> {
-    let raw = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read fixture file {}", path.display()))?;
-    let text = substitute(&raw, vars).with_context(|| format!("in {}", path.display()))?;
-    let is_json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let mut file: FixtureFile = if is_json {
-        serde_json::from_str(&text)
-            .with_context(|| format!("invalid fixture file {}", path.display()))?
-    } else {
-        let mut file: FixtureFile = marked_yaml::from_yaml(0, &text)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("invalid fixture file {}", path.display()))?;
+    let (mut file, text): (FixtureFile, _) = parse(path, vars)?;
+    if !is_json(path) {
         // serde sees YAML scalars as strings; a filter's config is typed as
         // in weir's config file (`limit: 5` is a number).
         if let Some(filter) = &mut file.filter
@@ -175,18 +166,49 @@ pub fn load(path: &Path, vars: &BTreeMap<String, String>) -> anyhow::Result<Fixt
                         .map(weir_config::yaml_to_json)
                 });
         }
-        file
-    };
-    if let Some(filter) = &mut file.filter
-        && filter.module.is_relative()
-    {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        filter.module = dir.join(&filter.module);
+    }
+    if let Some(filter) = &mut file.filter {
+        filter.module = relative_to(path, &filter.module);
     }
     if file.cases.is_empty() {
         bail!("fixture file {} has no cases", path.display());
     }
     Ok(file)
+}
+
+/// Reads a fixture file of any shape (`weir filter test`'s, `weir handler
+/// test`'s): `${NAME}` replaced, then YAML, or JSON when the name ends in
+/// `.json`. Returns the text parsed too.
+pub fn parse<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    vars: &BTreeMap<String, String>,
+) -> anyhow::Result<(T, String)> {
+    let raw = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read fixture file {}", path.display()))?;
+    let text = substitute(&raw, vars).with_context(|| format!("in {}", path.display()))?;
+    let file = if is_json(path) {
+        serde_json::from_str(&text)
+            .with_context(|| format!("invalid fixture file {}", path.display()))?
+    } else {
+        marked_yaml::from_yaml(0, &text)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("invalid fixture file {}", path.display()))?
+    };
+    Ok((file, text))
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// A path in a fixture file: relative to the file's directory.
+pub fn relative_to(fixtures: &Path, path: &Path) -> PathBuf {
+    if path.is_relative() {
+        fixtures.parent().unwrap_or(Path::new(".")).join(path)
+    } else {
+        path.to_owned()
+    }
 }
 
 fn substitute(text: &str, vars: &BTreeMap<String, String>) -> anyhow::Result<String> {

@@ -1,12 +1,13 @@
 //! `weir filter ...`: tools for writing filters: scaffold a project, build
 //! it, test it against request fixtures (docs/filter-cli.md).
 
-mod builder;
-mod compare;
-mod fixture;
+// Shared with `weir handler` (crate::handler).
+pub(crate) mod builder;
+pub(crate) mod compare;
+pub(crate) mod fixture;
 mod runner;
-mod scaffold;
-mod target;
+pub(crate) mod scaffold;
+pub(crate) mod target;
 mod test;
 
 use std::collections::BTreeMap;
@@ -72,7 +73,7 @@ pub struct TestArgs {
     pub vars: Vec<(String, String)>,
 }
 
-fn key_value(arg: &str) -> Result<(String, String), String> {
+pub(crate) fn key_value(arg: &str) -> Result<(String, String), String> {
     arg.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("expected NAME=VALUE, got {arg:?}"))
@@ -86,11 +87,11 @@ pub fn run(command: FilterCommand) -> anyhow::Result<bool> {
             lang,
             sdk_path,
         } => {
-            scaffold::new(&name, lang, sdk_path.as_deref())?;
+            scaffold::new(&name, scaffold::Kind::Filter, lang, sdk_path.as_deref())?;
             Ok(true)
         }
         FilterCommand::Build { dir } => {
-            builder::build(&dir)?;
+            builder::build(&dir, scaffold::Kind::Filter)?;
             Ok(true)
         }
         FilterCommand::Test(args) => {

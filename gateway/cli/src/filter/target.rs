@@ -180,7 +180,7 @@ impl Target {
 
 /// Consents to `wasi:http` with no origin allowed: every request is refused
 /// before any connection is made.
-fn no_network() -> HttpGrant {
+pub(crate) fn no_network() -> HttpGrant {
     HttpGrant {
         allow: Vec::new(),
         connect_timeout: Duration::from_secs(1),
@@ -191,7 +191,7 @@ fn no_network() -> HttpGrant {
 
 /// Whether the component imports outbound HTTP: its import names are plain
 /// text in the component's type section.
-fn imports_outbound_http(module: &Path) -> bool {
+pub(crate) fn imports_outbound_http(module: &Path) -> bool {
     const IMPORT: &[u8] = b"wasi:http/outgoing-handler";
     std::fs::read(module).is_ok_and(|bytes| bytes.windows(IMPORT.len()).any(|w| w == IMPORT))
 }

@@ -2,7 +2,6 @@
 //! breaker are checked as the filters' are.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::checker::Checker;
 use super::filters::{circuit_breaker, memory};
@@ -23,15 +22,20 @@ pub(super) fn handlers(c: &mut Checker) -> BTreeMap<String, Handler> {
 fn handler(c: &mut Checker, path: &ConfigPath, name: &str, file: &HandlerFile) -> Option<Handler> {
     let errors_before = c.errors.len();
     let l = file.limits.as_ref();
+    let defaults = HandlerLimits::default();
     let limits = HandlerLimits {
         deadline: l
             .and_then(|l| l.deadline)
-            .map_or(Duration::from_secs(30), |d| d.0),
+            .map_or(defaults.deadline, |d| d.0),
         stream_timeout: l
             .and_then(|l| l.stream_timeout)
-            .map_or(Duration::from_secs(300), |d| d.0),
-        memory_bytes: l.and_then(|l| l.memory).map_or(64 << 20, |s| s.0 as usize),
-        max_concurrent_requests: l.and_then(|l| l.max_concurrent_requests).unwrap_or(100),
+            .map_or(defaults.stream_timeout, |d| d.0),
+        memory_bytes: l
+            .and_then(|l| l.memory)
+            .map_or(defaults.memory_bytes, |s| s.0 as usize),
+        max_concurrent_requests: l
+            .and_then(|l| l.max_concurrent_requests)
+            .unwrap_or(defaults.max_concurrent_requests),
     };
     let limits_path = path.key("limits");
     c.more_than_zero(&limits_path.key("deadline"), limits.deadline);

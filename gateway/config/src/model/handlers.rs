@@ -32,3 +32,14 @@ pub struct HandlerLimits {
     /// Requests in flight at once; one over it gets 503 with Retry-After.
     pub max_concurrent_requests: u32,
 }
+
+impl Default for HandlerLimits {
+    fn default() -> Self {
+        HandlerLimits {
+            deadline: Duration::from_secs(30),
+            stream_timeout: Duration::from_secs(300),
+            memory_bytes: 64 << 20,
+            max_concurrent_requests: 100,
+        }
+    }
+}
