@@ -23,7 +23,7 @@ version=$(awk '/^name = "wasmtime"$/ { getline; gsub(/version = |"/, ""); print;
 root="${XDG_CACHE_HOME:-$HOME/.cache}/weir/wasmtime-$version"
 bin="$root/bin/wasmtime"
 
-if ! "$bin" --version 2>/dev/null | grep -q "^wasmtime $version "; then
+if ! "$bin" --version 2>/dev/null | grep -Eq "^wasmtime $version( |$)"; then
   echo "building wasmtime-cli $version into $root (once)" >&2
   nice -n 19 cargo install --locked --quiet wasmtime-cli --version "=$version" \
     --no-default-features --features serve,run,cranelift,pooling-allocator,component-model-async \
