@@ -102,7 +102,7 @@ pub async fn w7(up: &Upstream, opts: Opts) -> Section {
             }
             notes.push(format!(
                 "wasmtime serve: `{version}` (crates.io `wasmtime-cli`, bench/wasmtime.sh), \
-                 `wasmtime serve --addr 127.0.0.1:PORT COMPONENT`, its defaults otherwise \
+                 `wasmtime serve -S cli --addr 127.0.0.1:PORT COMPONENT` (`-S cli`: the components import `wasi:cli/environment`, which serve links only with it), its defaults otherwise \
                  (pooling allocator, a fresh instance per request), pinned to CPU 0 from its \
                  start, so its tokio runtime has one worker thread."
             ));

@@ -116,10 +116,17 @@ impl Proxy {
     /// `wasmtime serve` (the binary `bin`, see bench/wasmtime.sh) answering
     /// every request with `component`. Pinned from its start, so its tokio
     /// runtime sizes itself to the one CPU it may use (one worker thread).
+    /// `-S cli`: without it serve links wasi:http alone, and a component
+    /// built with a language's standard library imports
+    /// `wasi:cli/environment` (as weir provides it to handlers).
     pub async fn wasmtime_serve(bin: &Path, component: &str) -> Proxy {
         let (dir, port) = (tempfile::tempdir().unwrap(), free_port());
         let addr = format!("127.0.0.1:{port}");
-        let child = spawn_pinned(bin, &["serve", "--addr", &addr, component], &dir);
+        let child = spawn_pinned(
+            bin,
+            &["serve", "-S", "cli", "--addr", &addr, component],
+            &dir,
+        );
         Self::child(Kind::Wasmtime, port, child, dir).await
     }
 
