@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # weir beside bare Pingora, nginx and HAProxy on loopback: workloads W1-W6,
+# and W7, routes answered by wasi:http handlers, beside `wasmtime serve`;
 # requests/s, p50/p99 latency and each proxy's CPU time per request, as a
 # markdown table printed and written into docs/benchmarks.md. Not part of CI.
 #
@@ -15,14 +16,20 @@
 #
 # Installs what it needs from Debian packages when missing (nginx, its njs
 # module, HAProxy, wrk; perf with --profile), builds weir, the bare Pingora
-# proxy and the built-in filters (dev profile), then runs the benchmark binary
-# tests/benches/proxies (see docs/benchmarks.md for what each workload does).
+# proxy and the built-in filters (dev profile), and for W7 `wasmtime` from
+# crates.io once into a per-user cache (bench/wasmtime.sh), then runs the
+# benchmark binary tests/benches/proxies (see docs/benchmarks.md for what
+# each workload does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=no
+only=
+previous=
 for arg in "$@"; do
   [ "$arg" = --profile ] && profile=yes
+  [ "$previous" = --only ] && only=$arg
+  previous=$arg
 done
 
 # Debian packages: install only the missing ones.
@@ -48,6 +55,16 @@ fi
 # packages' binaries, hence the build first.
 scripts/build-filters.sh
 cargo build --workspace --all-targets --quiet
+
+# W7's wasmtime serve rows: without wasmtime, the benchmark runs weir's rows
+# and says why the others are missing.
+if [ -z "$only" ] || [[ ",${only^^}," == *,W7,* ]]; then
+  if bin=$(bench/wasmtime.sh); then
+    export WASMTIME_BIN="$bin"
+  else
+    echo "wasmtime did not build: W7 runs without its wasmtime serve rows" >&2
+  fi
+fi
 
 export BENCH_COMMAND="bench/run.sh${*:+ $*}"
 exec cargo test --workspace --bench proxies -- "$@"

@@ -113,3 +113,22 @@ pub async fn jwt(proxy: &Proxy, upstream_header: &str, response_header: Option<&
         assert_eq!(status, 401, "{what}: {bearer:?} is refused");
     }
 }
+
+/// A hello handler's answer (filters/handlers): 200, `x-handler: hello`,
+/// the greeting whole.
+pub async fn hello(target: &Target<'_>) {
+    let (status, headers, body) = get(target, &target.path).await;
+    assert_eq!(status, 200, "{}", target.setup);
+    assert_eq!(
+        headers.get("x-handler").map(|v| v.as_bytes()),
+        Some(&b"hello"[..]),
+        "{}",
+        target.setup
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        crate::handlers::HELLO,
+        "{}",
+        target.setup
+    );
+}

@@ -1,5 +1,6 @@
 //! weir beside bare Pingora, nginx and HAProxy on loopback: workloads W1-W6
-//! (docs/benchmarks.md). Each proxy runs with one worker pinned to CPU 0; wrk
+//! (docs/benchmarks.md); W7, routes answered by `wasi:http` handlers, beside
+//! `wasmtime serve`. Each proxy runs with one worker pinned to CPU 0; wrk
 //! (`-c50`, one thread) and the upstream (the test upstream, in this process:
 //! a fixed 512-byte answer, or a 10 KB JSON document for W4) share CPU 1.
 //! Per proxy and workload: requests/s, p50/p99 latency (medians of the
@@ -16,6 +17,7 @@
 //! ```
 
 mod checks;
+mod handlers;
 mod haproxy;
 mod nginx;
 mod profile;
@@ -33,7 +35,7 @@ use weir_tests::wrk::{arg, pin};
 use report::Section;
 use workloads::Opts;
 
-const WORKLOADS: [&str; 6] = ["W1", "W2", "W3", "W4", "W5", "W6"];
+const WORKLOADS: [&str; 7] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"];
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
@@ -87,7 +89,8 @@ async fn main() {
             "W3" => workloads::w3(&up, opts).await,
             "W4" => workloads::w4(&up, opts).await,
             "W5" => reload::w5(&up, opts).await,
-            _ => workloads::w6(&up, opts).await,
+            "W6" => workloads::w6(&up, opts).await,
+            _ => handlers::w7(&up, opts).await,
         };
         println!("{}", report::tables(std::slice::from_ref(&section)));
         sections.push(section);

@@ -1,6 +1,6 @@
-//! The proxies under test as processes on CPU 0: bare Pingora, nginx and
-//! HAProxy started here from generated configs, weir through the test
-//! harness. Each is ready once its port accepts connections; each is
+//! The proxies under test as processes on CPU 0: bare Pingora, nginx,
+//! HAProxy and `wasmtime serve` started here from generated configs, weir
+//! through the test harness. Each is ready once its port accepts connections; each is
 //! stopped when dropped.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ pub enum Kind {
     Nginx,
     Haproxy,
     Weir,
+    /// `wasmtime serve` answering with a `wasi:http` component (W7).
+    Wasmtime,
 }
 
 enum Process {
@@ -111,6 +113,23 @@ impl Proxy {
         Self::child(Kind::Haproxy, port, child, dir).await
     }
 
+    /// `wasmtime serve` (the binary `bin`, see bench/wasmtime.sh) answering
+    /// every request with `component`. Pinned from its start, so its tokio
+    /// runtime sizes itself to the one CPU it may use (one worker thread).
+    /// `-S cli`: without it serve links wasi:http alone, and a component
+    /// built with a language's standard library imports
+    /// `wasi:cli/environment` (as weir provides it to handlers).
+    pub async fn wasmtime_serve(bin: &Path, component: &str) -> Proxy {
+        let (dir, port) = (tempfile::tempdir().unwrap(), free_port());
+        let addr = format!("127.0.0.1:{port}");
+        let child = spawn_pinned(
+            bin,
+            &["serve", "-S", "cli", "--addr", &addr, component],
+            &dir,
+        );
+        Self::child(Kind::Wasmtime, port, child, dir).await
+    }
+
     /// weir (`target/debug/weir`) on `config`, which listens on `port`; `env`
     /// for its secrets. Pinned once it is up (its threads all exist by then,
     /// and any it starts later inherit the pinning).
@@ -138,9 +157,12 @@ impl Proxy {
     }
 
     /// Polls until the port accepts connections (bounded); a process that
-    /// exits first fails with its log.
+    /// exits first fails with its log. `wasmtime serve` compiles its
+    /// component before it listens: a JavaScript or Python one takes long
+    /// on a busy machine, as for `weir check` below.
     async fn wait_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let within = if self.kind == Kind::Wasmtime { 600 } else { 30 };
+        let deadline = Instant::now() + Duration::from_secs(within);
         loop {
             if let Process::Child { child, .. } = &mut self.process
                 && let Some(status) = child.try_wait().expect("polling the proxy")
@@ -187,6 +209,24 @@ impl Proxy {
     /// worker) so far.
     pub fn cpu_time(&self) -> Duration {
         process_tree(self.pid()).into_iter().map(cpu_time).sum()
+    }
+
+    /// User and system CPU time, apart, of the proxy and its child
+    /// processes so far (`/proc/PID/stat`, clock ticks of 10 ms).
+    pub fn cpu_user_system(&self) -> (Duration, Duration) {
+        let (mut user, mut system) = (Duration::ZERO, Duration::ZERO);
+        for pid in process_tree(self.pid()) {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // Fields after the command name, which is in parentheses.
+            let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| Duration::from_millis(fields[i].parse::<u64>().unwrap() * 10);
+            user += ticks(11);
+            system += ticks(12);
+        }
+        (user, system)
     }
 
     fn dir(&self) -> PathBuf {

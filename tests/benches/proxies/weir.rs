@@ -136,6 +136,26 @@ pub fn many_routes(port: u16, admin: u16, up: &Upstream, routes: usize) -> Strin
     format!("{config}    strip_prefix: true\n")
 }
 
+/// W7: `handlers` (name, module) each answering its own prefix `/<name>`,
+/// with an admin endpoint (Prometheus metrics, for the handlers' answer
+/// histogram) when `admin` is given.
+pub fn handlers(port: u16, admin: Option<u16>, up: &Upstream, handlers: &[(&str, &str)]) -> String {
+    let mut rest = String::from("handlers:\n");
+    for (name, module) in handlers {
+        rest.push_str(&format!("  {name}:\n    module: {module}\n"));
+    }
+    rest.push_str("routes:\n");
+    for (name, _) in handlers {
+        rest.push_str(&format!(
+            "  - name: {name}\n    match: {{ path: {{ prefix: /{name} }} }}\n    handler: {name}\n"
+        ));
+    }
+    if let Some(admin) = admin {
+        rest.push_str(&format!("admin:\n  address: 127.0.0.1:{admin}\n"));
+    }
+    base(port, up, &rest)
+}
+
 /// The JavaScript and Python reference filters, or why W3 cannot run: they
 /// were not built (scripts/build-language-filters.sh) when this benchmark
 /// was compiled.
