@@ -45,30 +45,13 @@ impl WasmHost {
         spec: FilterSpec,
         previous: Option<&LoadedFilter>,
     ) -> Result<Arc<LoadedFilter>, LoadError> {
-        // Deadlines count epoch ticks, `init` in the probe instance included.
-        self.start_ticker();
-        let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
-            path: spec.module.clone(),
-            source,
-        })?;
-        let (component, digest) = self
-            .cache
-            .get_or_compile(&self.engine, &spec.module, &bytes)?;
-        capabilities::check_imports(
-            &self.engine,
-            &component,
+        let (component, digest) = self.compile_guest(
+            &spec.module,
             &spec.name,
             capabilities::Importer::Filter,
             &spec.capabilities,
         )?;
-        LoadedFilter::new(
-            self,
-            spec,
-            &component,
-            crate::engine::cache::hex(&digest),
-            previous,
-        )
-        .await
+        LoadedFilter::new(self, spec, &component, digest, previous).await
     }
 }
 

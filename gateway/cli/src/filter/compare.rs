@@ -206,6 +206,47 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 ///     expected: "rust"
 ///     actual:   "js"
 /// ```
+/// The cases of a fixture file as they run: each printed as it ends, the
+/// total at the end.
+#[derive(Default)]
+pub struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+impl Tally {
+    /// One case: its mismatches, or why it could not run.
+    pub fn case(&mut self, name: &str, outcome: anyhow::Result<Vec<Mismatch>>) {
+        match outcome {
+            Ok(mismatches) if mismatches.is_empty() => {
+                self.passed += 1;
+                println!("  ok    {name}");
+            }
+            Ok(mismatches) => {
+                self.failed += 1;
+                println!("  FAIL  {name}");
+                print!("{}", render(&mismatches));
+            }
+            Err(error) => {
+                self.failed += 1;
+                println!("  FAIL  {name}");
+                println!("    error: {error:#}");
+            }
+        }
+    }
+
+    /// Prints the total; true when every case passed.
+    pub fn finish(self, fixtures: &std::path::Path) -> bool {
+        println!(
+            "{}: {} passed, {} failed",
+            fixtures.display(),
+            self.passed,
+            self.failed
+        );
+        self.failed == 0
+    }
+}
+
 pub fn render(mismatches: &[Mismatch]) -> String {
     let show = |v: &Option<String>| match v {
         Some(v) => format!("{v:?}"),

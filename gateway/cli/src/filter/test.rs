@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use weir_wasm::{HostOptions, WasmHost};
 
-use super::compare::{compare, render};
+use super::compare::{Tally, compare};
 use super::fixture::FixtureFile;
 use super::runner;
 use super::target::Target;
@@ -30,32 +30,14 @@ pub fn run(
     })?;
     // A filter that does not load fails every case the same way: say it once.
     host.block_on(target.load(&host))?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut tally = Tally::default();
     for (index, case) in file.cases.iter().enumerate() {
         let request_id = format!("test-{}", index + 1);
         let outcome = host.block_on(async {
             let loaded = target.load(&host).await?;
             runner::run(&loaded, case, &request_id).await
         });
-        match outcome {
-            Ok(seen) => {
-                let mismatches = compare(&case.expect, &seen);
-                if mismatches.is_empty() {
-                    passed += 1;
-                    println!("  ok    {}", case.name);
-                } else {
-                    failed += 1;
-                    println!("  FAIL  {}", case.name);
-                    print!("{}", render(&mismatches));
-                }
-            }
-            Err(error) => {
-                failed += 1;
-                println!("  FAIL  {}", case.name);
-                println!("    error: {error:#}");
-            }
-        }
+        tally.case(&case.name, outcome.map(|seen| compare(&case.expect, &seen)));
     }
-    println!("{}: {passed} passed, {failed} failed", fixtures.display());
-    Ok(failed == 0)
+    Ok(tally.finish(fixtures))
 }

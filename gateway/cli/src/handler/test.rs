@@ -15,7 +15,7 @@ use weir_config::HandlerLimits;
 use weir_wasm::{Capabilities, Chunk, HandlerSpec, HostOptions, LoadedHandler, WasmHost};
 
 use super::fixture::HandlerFixtureFile;
-use crate::filter::compare::{compare_response, render};
+use crate::filter::compare::{Tally, compare_response};
 use crate::filter::fixture::Request;
 use crate::filter::target::{imports_outbound_http, no_network};
 
@@ -61,34 +61,18 @@ pub fn run(
     // fails every case the same way: say it once.
     let mut loaded: BTreeMap<Vec<(String, String)>, Arc<LoadedHandler>> = BTreeMap::new();
     load(&host, target, &mut loaded, target.env.clone())?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut tally = Tally::default();
     for case in &file.cases {
         let mut env = target.env.clone();
         env.extend(case.env.clone());
         let outcome = load(&host, target, &mut loaded, env)
             .and_then(|handler| host.block_on(exchange(&handler, &case.request)));
-        match outcome {
-            Ok(answer) => {
-                let mismatches =
-                    compare_response(&case.expect, answer.status, &answer.headers, &answer.body);
-                if mismatches.is_empty() {
-                    passed += 1;
-                    println!("  ok    {}", case.name);
-                } else {
-                    failed += 1;
-                    println!("  FAIL  {}", case.name);
-                    print!("{}", render(&mismatches));
-                }
-            }
-            Err(error) => {
-                failed += 1;
-                println!("  FAIL  {}", case.name);
-                println!("    error: {error:#}");
-            }
-        }
+        let mismatches = outcome.map(|answer| {
+            compare_response(&case.expect, answer.status, &answer.headers, &answer.body)
+        });
+        tally.case(&case.name, mismatches);
     }
-    println!("{}: {passed} passed, {failed} failed", fixtures.display());
-    Ok(failed == 0)
+    Ok(tally.finish(fixtures))
 }
 
 fn load(

@@ -9,13 +9,14 @@ pub(crate) mod cache;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::Filter;
 use crate::epoch::{EpochClock, Ticker};
 use crate::error::LoadError;
 use crate::host::HostState;
+use crate::host::capabilities::{Capabilities, Importer, check_imports};
 use cache::ComponentCache;
 
 #[derive(Debug, Clone)]
@@ -81,6 +82,27 @@ impl WasmHost {
             clock: Arc::new(EpochClock::default()),
             ticker: OnceLock::new(),
         })
+    }
+
+    /// The first steps of loading any guest: its module read and compiled
+    /// (or found in the cache), its imports checked against its grants, and
+    /// the ticker started (deadlines count its ticks, from the first call
+    /// at load on). Returns the component and the hex sha256 of its bytes.
+    pub(crate) fn compile_guest(
+        &self,
+        module: &std::path::Path,
+        name: &str,
+        importer: Importer,
+        capabilities: &Capabilities,
+    ) -> Result<(Component, String), LoadError> {
+        self.start_ticker();
+        let bytes = std::fs::read(module).map_err(|source| LoadError::Read {
+            path: module.to_owned(),
+            source,
+        })?;
+        let (component, digest) = self.cache.get_or_compile(&self.engine, module, &bytes)?;
+        check_imports(&self.engine, &component, name, importer, capabilities)?;
+        Ok((component, cache::hex(&digest)))
     }
 
     /// Starts the epoch ticker, once: deadlines count its ticks. Started

@@ -74,22 +74,12 @@ impl WasmHost {
         spec: HandlerSpec,
         previous: Option<&LoadedHandler>,
     ) -> Result<Arc<LoadedHandler>, LoadError> {
-        self.start_ticker();
-        let bytes = std::fs::read(&spec.module).map_err(|source| LoadError::Read {
-            path: spec.module.clone(),
-            source,
-        })?;
-        let (component, digest) = self
-            .cache
-            .get_or_compile(&self.engine, &spec.module, &bytes)?;
-        capabilities::check_imports(
-            &self.engine,
-            &component,
+        let (component, module_digest) = self.compile_guest(
+            &spec.module,
             &spec.name,
             capabilities::Importer::Handler,
             &spec.capabilities,
         )?;
-        let module_digest = crate::engine::cache::hex(&digest);
         let pre = link(self, &spec, &component)?;
         let max_concurrent = spec.limits.max_concurrent_requests;
         let gate = previous
