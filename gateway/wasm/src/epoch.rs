@@ -33,6 +33,13 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// does not move a fast filter.
 pub(crate) const FAST_PATH_SLICE: Duration = Duration::from_millis(10);
 
+/// How long a handler's guest runs before it first yields at an epoch
+/// tick. A yield sends the request's task to the back of its worker's
+/// queue, behind every request there, so a handler that happened to be
+/// running at a tick would answer after all of them: most handlers answer
+/// well within this, and one that computes longer yields from then on.
+pub(crate) const HANDLER_SLICE: Duration = Duration::from_millis(2);
+
 /// Ticks without a call, in flight or started, before the ticker parks.
 const IDLE_TICKS: u32 = 100;
 

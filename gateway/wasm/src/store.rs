@@ -22,6 +22,9 @@ pub(crate) trait StoreData: Send + 'static {
     fn arm(&mut self, started: Instant, ends: Instant);
     /// Linked for the fast path: calls run without a fiber and cannot yield.
     fn fast(&self) -> bool;
+    /// How long a call runs before it yields at epoch ticks (zero: from
+    /// the first tick on).
+    fn runs_before_yielding(&self) -> Duration;
     fn started(&self) -> Instant;
     /// A fast-path call ran past [`FAST_PATH_SLICE`].
     fn note_overrun(&mut self);
@@ -31,7 +34,8 @@ pub(crate) trait StoreData: Send + 'static {
 
 /// A new store over `data`: its memory cap enforced, and at every epoch
 /// tick a running guest, past its deadline, traps; otherwise a guest on the
-/// async path yields to the runtime (other requests on this thread get
+/// async path yields to the runtime (once it has run
+/// `runs_before_yielding`) (other requests on this thread get
 /// their turn; see `epoch::Yielded::tick`), and one on the fast path, which
 /// cannot, goes on, noted once it has run past its slice. The deadline
 /// moves by the time the call spent yielded: it bounds the call's own time,
@@ -47,6 +51,9 @@ pub(crate) fn new_store<T: StoreData>(engine: &wasmtime::Engine, data: T) -> Sto
             return Err(wasmtime::Trap::Interrupt.into());
         }
         if !data.fast() {
+            if now.saturating_duration_since(data.started()) < data.runs_before_yielding() {
+                return Ok(UpdateDeadline::Continue(1));
+            }
             return Ok(UpdateDeadline::YieldCustom(1, data.yielded().tick()));
         }
         if now.saturating_duration_since(data.started()) >= FAST_PATH_SLICE {

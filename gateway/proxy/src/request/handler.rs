@@ -102,11 +102,13 @@ pub(super) async fn serve(
                 Err(err) => return Err(cut(ctx, handler, metrics, err)),
             },
             fed = feed(session, ctx, &mut feeding), if feeding.is_some() => {
-                if fed.is_err() {
-                    // The response is under way: all that is left is to cut it.
-                    return Err(cut(ctx, handler, metrics, CallError::InvalidResult(
-                        ctx.error.clone().unwrap_or_else(|| "request body refused".into()),
-                    )));
+                if let Err(refused) = fed {
+                    // The client's body was refused (over a limit, a body
+                    // filter's answer) with the response under way: all that
+                    // is left is to cut it. Not the handler's failure.
+                    let message = format!("request body refused mid-response ({})", refused.status);
+                    ctx.error = Some(message.clone());
+                    return Err(Error::explain(ErrorType::HTTPStatus(ctx.status), message));
                 }
             }
         }

@@ -23,7 +23,7 @@ use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use weir_config::{CircuitBreaker, HandlerLimits};
 
 use crate::engine::WasmHost;
-use crate::epoch::EpochClock;
+use crate::epoch::{EpochClock, HANDLER_SLICE};
 use crate::error::{CallError, LoadError, StartError};
 use crate::gate::{CallGate, GateStats};
 use crate::host::HostState;
@@ -224,7 +224,8 @@ impl LoadedHandler {
                 self.io.clone(),
                 &self.spec.env,
             )
-            .map_err(StartError::Capability)?;
+            .map_err(StartError::Capability)?
+            .yielding_after(HANDLER_SLICE);
             let mut store = new_store(&self.engine, state);
             arm_deadline(&mut store, Instant::now(), self.spec.limits.stream_timeout);
             let _ticking = self.clock.enter();

@@ -53,6 +53,9 @@ pub(crate) struct HostState {
     /// Set for a store linked for the fast path (`wasi.rs`): its calls run on
     /// the worker thread and cannot yield.
     fast: bool,
+    /// See `StoreData::runs_before_yielding`: zero for filters, whose calls
+    /// are short by contract; a handler's whole exchange is one call.
+    yield_after: std::time::Duration,
     /// Where a fast-path guest blocks if it waits after all (`ready_now.rs`).
     wait: ready_now::Wait,
     /// A fast-path call ran past [`crate::epoch::FAST_PATH_SLICE`].
@@ -101,10 +104,19 @@ impl HostState {
             deadline: Instant::now(),
             yielded: Yielded::default(),
             fast,
+            yield_after: std::time::Duration::ZERO,
             wait: ready_now::Wait::new(io),
             overran: false,
             exchange: Box::default(),
         })
+    }
+}
+
+impl HostState {
+    /// Calls run this long before they yield at epoch ticks.
+    pub(crate) fn yielding_after(mut self, slice: std::time::Duration) -> Self {
+        self.yield_after = slice;
+        self
     }
 }
 
@@ -135,6 +147,10 @@ impl StoreData for HostState {
 
     fn started(&self) -> Instant {
         self.started
+    }
+
+    fn runs_before_yielding(&self) -> std::time::Duration {
+        self.yield_after
     }
 
     fn note_overrun(&mut self) {
