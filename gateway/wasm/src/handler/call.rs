@@ -128,8 +128,11 @@ impl HandlerCall {
                         // The outparam was dropped unset: `handle` returned
                         // (or trapped) without answering.
                         Err(_) => {
+                            // Its outcome says why, if it ends by the deadline.
                             let outcome = match self.guest.take() {
-                                Some(guest) => guest.await,
+                                Some(guest) => tokio::time::timeout_at(self.answer_by.into(), guest)
+                                    .await
+                                    .unwrap_or(Ok(())),
                                 None => Ok(()),
                             };
                             let err = outcome.err().unwrap_or_else(|| {
